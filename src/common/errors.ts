@@ -40,6 +40,8 @@ export class SwitchyardError extends Error {
   readonly metadata: unknown;
 
   /**
+   * Creates a coded error.
+   *
    * @param code Stable snake_case code.
    * @param message Sentence-case message without a trailing period.
    * @param options Status, public flag, metadata and cause.
@@ -77,6 +79,8 @@ export interface UserErrorOptions {
  */
 export class UserError extends SwitchyardError {
   /**
+   * Creates a user error.
+   *
    * @param message Message shown to the caller.
    * @param options Code, metadata and status.
    */

@@ -1,0 +1,490 @@
+/**
+ * Message router benchmarks with their baselines, measured in the same run.
+ *
+ *   ./node_modules/.bin/deno run -A bench/messaging_bench.ts [--runs 5] [--only name]
+ *
+ * Baselines: a raw dispatcher (a `Map` from id to handler and one array queue
+ * drained per burst) for one-way, request, async and channel messages, and a
+ * raw WebSocket echo loopback for the external path. Each scenario alternates
+ * baseline and router runs and reports medians. 127.0.0.1 only.
+ *
+ * @module
+ */
+import { MessageRouter, MessagingClient, serveMessagingSocket } from "../src/messaging/mod.ts";
+
+const ACTORS = 10;
+const BURST = 1000;
+
+// ---------- raw dispatcher (baseline) ----------
+
+type RawHandler = (data: unknown, from: string) => unknown;
+
+class RawDispatcher {
+  handlers = new Map<string, RawHandler>();
+  queue: { h: RawHandler; data: unknown; from: string; resolve?: (v: unknown) => void }[] = [];
+  scheduled = false;
+  drain = () => {
+    this.scheduled = false;
+    const q = this.queue;
+    this.queue = [];
+    for (const m of q) {
+      const r = m.h(m.data, m.from);
+      m.resolve?.(r);
+    }
+  };
+  send(target: string, data: unknown, from: string): void {
+    const h = this.handlers.get(target)!;
+    this.queue.push({ h, data, from });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.drain);
+    }
+  }
+  request(target: string, data: unknown, from: string): Promise<unknown> {
+    const h = this.handlers.get(target)!;
+    return new Promise((resolve) => {
+      this.queue.push({ h, data, from, resolve });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        queueMicrotask(this.drain);
+      }
+    });
+  }
+}
+
+/** Raw async baseline: one queue per actor, handlers awaited one at a time. */
+class RawAsyncDispatcher {
+  actors = new Map<string, { h: RawHandler; q: unknown[]; busy: boolean }>();
+  async #run(a: { h: RawHandler; q: unknown[]; busy: boolean }) {
+    a.busy = true;
+    for (let i = 0; i < a.q.length; i++) await a.h(a.q[i], "x");
+    a.q.length = 0;
+    a.busy = false;
+  }
+  send(target: string, data: unknown): void {
+    const a = this.actors.get(target)!;
+    a.q.push(data);
+    if (!a.busy) this.#run(a);
+  }
+}
+
+// ---------- scenarios: each returns operations per second ----------
+
+async function rawOneWay(total: number): Promise<number> {
+  const d = new RawDispatcher();
+  let n = 0;
+  for (let i = 0; i < ACTORS; i++) d.handlers.set(`a${i}`, () => void n++);
+  const ids = Array.from({ length: ACTORS }, (_, i) => `a${i}`);
+  const t = performance.now();
+  for (let sent = 0; sent < total; sent += BURST) {
+    for (let k = 0; k < BURST; k++) d.send(ids[k % ACTORS]!, k, "me");
+    await null;
+  }
+  if (n !== total) throw new Error(`lost ${total - n}`);
+  return total / ((performance.now() - t) / 1000);
+}
+
+async function routerOneWay(total: number): Promise<number> {
+  const router = new MessageRouter();
+  let n = 0;
+  for (let i = 0; i < ACTORS; i++) router.register(`a${i}`, { onMessage: () => void n++ });
+  const ids = Array.from({ length: ACTORS }, (_, i) => `a${i}`);
+  const me = { from: "me" };
+  const t = performance.now();
+  for (let sent = 0; sent < total; sent += BURST) {
+    for (let k = 0; k < BURST; k++) router.send(ids[k % ACTORS]!, k, me);
+    await null;
+  }
+  if (n !== total) throw new Error(`lost ${total - n}`);
+  return total / ((performance.now() - t) / 1000);
+}
+
+async function rawRequest(total: number): Promise<number> {
+  const d = new RawDispatcher();
+  for (let i = 0; i < ACTORS; i++) d.handlers.set(`a${i}`, (x) => x);
+  const ids = Array.from({ length: ACTORS }, (_, i) => `a${i}`);
+  const t = performance.now();
+  for (let sent = 0; sent < total; sent += 256) {
+    const all = [];
+    for (let k = 0; k < 256; k++) all.push(d.request(ids[k % ACTORS]!, k, "me"));
+    await Promise.all(all);
+  }
+  return total / ((performance.now() - t) / 1000);
+}
+
+async function routerRequest(total: number): Promise<number> {
+  const router = new MessageRouter();
+  for (let i = 0; i < ACTORS; i++) router.register(`a${i}`, { onRequest: (x) => x });
+  const ids = Array.from({ length: ACTORS }, (_, i) => `a${i}`);
+  const opts = { from: "me", timeout: 5000 };
+  const t = performance.now();
+  for (let sent = 0; sent < total; sent += 256) {
+    const all = [];
+    for (let k = 0; k < 256; k++) all.push(router.request(ids[k % ACTORS]!, k, opts));
+    await Promise.all(all);
+  }
+  return total / ((performance.now() - t) / 1000);
+}
+
+async function rawAsync(total: number): Promise<number> {
+  const d = new RawAsyncDispatcher();
+  let n = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  for (let i = 0; i < ACTORS; i++) {
+    d.actors.set(`a${i}`, {
+      h: () => {
+        if (++n === total) done();
+        return Promise.resolve();
+      },
+      q: [],
+      busy: false,
+    });
+  }
+  const ids = Array.from({ length: ACTORS }, (_, i) => `a${i}`);
+  const t = performance.now();
+  for (let sent = 0; sent < total; sent += BURST) {
+    for (let k = 0; k < BURST; k++) d.send(ids[k % ACTORS]!, k);
+    await null;
+  }
+  await finished;
+  return total / ((performance.now() - t) / 1000);
+}
+
+async function routerAsync(total: number): Promise<number> {
+  const router = new MessageRouter({ mailboxCapacity: total });
+  let n = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  for (let i = 0; i < ACTORS; i++) {
+    router.register(`a${i}`, {
+      onMessage: () => {
+        if (++n === total) done();
+        return Promise.resolve();
+      },
+    });
+  }
+  const ids = Array.from({ length: ACTORS }, (_, i) => `a${i}`);
+  const me = { from: "me" };
+  const t = performance.now();
+  for (let sent = 0; sent < total; sent += BURST) {
+    for (let k = 0; k < BURST; k++) router.send(ids[k % ACTORS]!, k, me);
+    await null;
+  }
+  await finished;
+  return total / ((performance.now() - t) / 1000);
+}
+
+async function rawChannel(total: number): Promise<number> {
+  const d = new RawDispatcher();
+  let n = 0;
+  for (let i = 0; i < ACTORS; i++) d.handlers.set(`ch${i}`, () => void n++);
+  const ids = Array.from({ length: ACTORS }, (_, i) => `ch${i}`);
+  const t = performance.now();
+  for (let sent = 0; sent < total; sent += BURST) {
+    for (let k = 0; k < BURST; k++) d.send(ids[k % ACTORS]!, k, "me");
+    await null;
+  }
+  return total / ((performance.now() - t) / 1000);
+}
+
+async function routerChannel(total: number): Promise<number> {
+  const router = new MessageRouter();
+  let n = 0;
+  for (let i = 0; i < ACTORS; i++) {
+    router.register(`a${i}`, { onChannelOpen: () => true, onChannelMessage: () => void n++ });
+  }
+  const chans = await Promise.all(
+    Array.from({ length: ACTORS }, (_, i) => router.openChannel("me", `a${i}`)),
+  );
+  const t = performance.now();
+  for (let sent = 0; sent < total; sent += BURST) {
+    for (let k = 0; k < BURST; k++) chans[k % ACTORS]!.send(k);
+    await null;
+  }
+  if (n !== total) throw new Error(`lost ${total - n}`);
+  return total / ((performance.now() - t) / 1000);
+}
+
+async function routerOpenMessageClose(total: number): Promise<number> {
+  const router = new MessageRouter();
+  let closes = 0;
+  for (let i = 0; i < ACTORS; i++) {
+    router.register(`a${i}`, {
+      onChannelOpen: () => true,
+      onChannelMessage: () => {},
+      onChannelClose: () => void closes++,
+    });
+  }
+  const t = performance.now();
+  for (let done = 0; done < total; done += 256) {
+    const all = [];
+    for (let k = 0; k < 256; k++) {
+      all.push(
+        router.openChannel(`p${k}`, `a${k % ACTORS}`).then((ch) => {
+          ch.send(k);
+          ch.close();
+        }),
+      );
+    }
+    await Promise.all(all);
+  }
+  await null;
+  if (router.stats.channels !== 0) throw new Error("channels left open");
+  return total / ((performance.now() - t) / 1000);
+}
+
+// ---------- WebSocket ----------
+
+function startServer(handler: (socket: WebSocket) => void) {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    const { socket, response } = Deno.upgradeWebSocket(req);
+    handler(socket);
+    return response;
+  });
+  return { url: `ws://127.0.0.1:${server.addr.port}/messages`, server };
+}
+
+async function rawWsEcho(total: number, window: number): Promise<number> {
+  const { url, server } = startServer((s) => {
+    s.onmessage = (ev) => s.send(ev.data);
+  });
+  const ws = new WebSocket(url);
+  await new Promise((r) => (ws.onopen = r));
+  let received = 0;
+  let wake: () => void = () => {};
+  ws.onmessage = () => {
+    received++;
+    wake();
+  };
+  const frame = JSON.stringify({ id: 1, op: "send", to: "a0", data: 1 });
+  const t = performance.now();
+  let sent = 0;
+  while (received < total) {
+    while (sent < total && sent - received < window) {
+      ws.send(frame);
+      sent++;
+    }
+    await new Promise<void>((r) => (wake = r));
+  }
+  const rate = total / ((performance.now() - t) / 1000);
+  const closed = new Promise((r) => (ws.onclose = r));
+  ws.close();
+  await closed;
+  await server.shutdown();
+  return rate;
+}
+
+async function routerWs(total: number, window: number, perFrame: number): Promise<number> {
+  const router = new MessageRouter({ mailboxCapacity: 1 << 20 });
+  let n = 0;
+  for (let i = 0; i < ACTORS; i++) router.register(`a${i}`, { onMessage: () => void n++ });
+  const conns: Promise<void>[] = [];
+  const { url, server } = startServer((s) => {
+    conns.push(serveMessagingSocket(router, s, { maxCommandsPerFrame: perFrame }).closed);
+  });
+  const client = await MessagingClient.connect(url, { batch: perFrame > 1 });
+  const t = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let sent = 0; sent < total;) {
+    for (let f = 0; f < window && sent < total; f++) {
+      for (let k = 0; k < perFrame; k++) inFlight.push(client.send(`a${k % ACTORS}`, sent++));
+      await null; // let the batch flush as one frame
+    }
+    await Promise.all(inFlight);
+    inFlight.length = 0;
+  }
+  const rate = total / ((performance.now() - t) / 1000);
+  if (n !== total) throw new Error(`lost ${total - n}`);
+  await client.close();
+  await Promise.all(conns);
+  await server.shutdown();
+  return rate;
+}
+
+// ---------- stall: p99 of other actors' requests ----------
+
+async function p99Requests(stalled: boolean, total: number): Promise<number> {
+  const router = new MessageRouter({ onDeadLetter: () => {} });
+  for (let i = 0; i < ACTORS; i++) router.register(`a${i}`, { onRequest: (x) => x });
+  if (stalled) {
+    router.register("stuck", { onRequest: () => new Promise(() => {}) });
+    for (let i = 0; i < 1024; i++) router.request("stuck", i, { timeout: 60_000 }).catch(() => {});
+  }
+  const lat: number[] = [];
+  const opts = { from: "me", timeout: 5000 };
+  for (let done = 0; done < total; done += 256) {
+    const all = [];
+    for (let k = 0; k < 256; k++) {
+      const t0 = performance.now();
+      all.push(
+        router.request(`a${k % ACTORS}`, k, opts).then(() => lat.push(performance.now() - t0)),
+      );
+      if (stalled && k % 64 === 0) router.request("stuck", k, { timeout: 60_000 }).catch(() => {});
+    }
+    await Promise.all(all);
+  }
+  router.unregister("stuck");
+  lat.sort((a, b) => a - b);
+  return lat[Math.floor(lat.length * 0.99)]! * 1000; // µs
+}
+
+// ---------- driver ----------
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+interface Row {
+  name: string;
+  baseline: string;
+  unit: string;
+  base: number[];
+  ours: number[];
+  bar: string;
+  check: (ours: number, base: number) => boolean;
+}
+
+async function main() {
+  const args = Deno.args;
+  const runs = Number(args[args.indexOf("--runs") + 1] || 5) || 5;
+  const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
+  const rows: Row[] = [];
+  const scenario = async (
+    row: Omit<Row, "base" | "ours">,
+    base: () => Promise<number>,
+    ours: () => Promise<number>,
+  ) => {
+    if (only && !row.name.includes(only)) return;
+    const r: Row = { ...row, base: [], ours: [] };
+    await base(); // warm up
+    await ours();
+    for (let i = 0; i < runs; i++) {
+      r.base.push(await base());
+      r.ours.push(await ours());
+    }
+    rows.push(r);
+    const b = median(r.base), o = median(r.ours);
+    console.error(`${r.name}: ${fmt(o)} vs ${fmt(b)} ${r.unit} (x${(o / b).toFixed(2)})`);
+  };
+  const M = 1_000_000;
+  await scenario(
+    {
+      name: "one-way, sync handler",
+      baseline: "raw dispatcher",
+      unit: "msg/s",
+      bar: "≥0.30× and ≥3M/s",
+      check: (o, b) => o >= 0.3 * b && o >= 3e6,
+    },
+    () => rawOneWay(M),
+    () => routerOneWay(M),
+  );
+  await scenario(
+    {
+      name: "request/response, timeout, 256 in flight",
+      baseline: "raw request",
+      unit: "req/s",
+      bar: "≥0.30× and ≥1.5M/s",
+      check: (o, b) => o >= 0.3 * b && o >= 1.5e6,
+    },
+    () => rawRequest(M / 2),
+    () => routerRequest(M / 2),
+  );
+  await scenario(
+    {
+      name: "one-way, async handler, serial per actor",
+      baseline: "raw async",
+      unit: "msg/s",
+      bar: "≥0.5×",
+      check: (o, b) => o >= 0.5 * b,
+    },
+    () => rawAsync(M / 2),
+    () => routerAsync(M / 2),
+  );
+  await scenario(
+    {
+      name: "message on an open channel",
+      baseline: "raw dispatcher",
+      unit: "msg/s",
+      bar: "≥0.30×",
+      check: (o, b) => o >= 0.3 * b,
+    },
+    () => rawChannel(M),
+    () => routerChannel(M),
+  );
+  await scenario(
+    {
+      name: "open + message + close",
+      baseline: "raw dispatcher (one-way)",
+      unit: "ops/s",
+      bar: "≥500k/s",
+      check: (o) => o >= 5e5,
+    },
+    () => rawOneWay(M / 4),
+    () => routerOpenMessageClose(M / 4),
+  );
+  await scenario(
+    {
+      name: "WebSocket client, 1 command per frame (64 in flight)",
+      baseline: "raw WS echo",
+      unit: "msg/s",
+      bar: "≥0.5×",
+      check: (o, b) => o >= 0.5 * b,
+    },
+    () => rawWsEcho(50_000, 64),
+    () => routerWs(50_000, 64, 1),
+  );
+  await scenario(
+    {
+      name: "WebSocket client, 100 commands per frame",
+      baseline: "raw WS echo (frames)",
+      unit: "msg/s",
+      bar: "≥1M/s",
+      check: (o) => o >= 1e6,
+    },
+    () => rawWsEcho(50_000, 64),
+    () => routerWs(1_000_000, 20, 100),
+  );
+  await scenario(
+    {
+      name: "p99 request latency, one actor stalled",
+      baseline: "same, unstalled",
+      unit: "µs p99",
+      bar: "≤2× unstalled",
+      check: (o, b) => o <= 2 * b,
+    },
+    () => p99Requests(false, 200_000),
+    () => p99Requests(true, 200_000),
+  );
+  console.log(`| scenario | baseline | baseline median | router median | ratio | bar | met |`);
+  console.log(`|---|---|---:|---:|---:|---|---|`);
+  for (const r of rows) {
+    const b = median(r.base), o = median(r.ours);
+    console.log(
+      `| ${r.name} | ${r.baseline} | ${fmt(b)} ${r.unit} | ${fmt(o)} ${r.unit} | ${
+        (o / b).toFixed(2)
+      }× | ${r.bar} | ${r.check(o, b) ? "yes" : "**no**"} |`,
+    );
+  }
+  console.log(
+    `\nruns per scenario: ${runs}; all figures: ${
+      JSON.stringify(
+        rows.map((r) => ({
+          n: r.name,
+          base: r.base.map(Math.round),
+          ours: r.ours.map(Math.round),
+        })),
+      )
+    }`,
+  );
+}
+
+function fmt(x: number): string {
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
+  if (x >= 1e3) return `${(x / 1e3).toFixed(0)}k`;
+  return x.toFixed(0);
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,163 @@
+/**
+ * A connection to an actor: its id, secret token, params, state,
+ * subscriptions and the bounded buffer of events kept for replay after a
+ * reconnect. The socket behind it (WebSocket or SSE stream) is a
+ * {@linkcode ConnSink} that may come and go while the connection lives.
+ *
+ * @module
+ */
+import { type Encoding, encodeCbor } from "../common/encoding.ts";
+import type { ServerMessage } from "../protocol/messages.ts";
+
+/** Where a connection's frames go: a WebSocket or an SSE stream. */
+export interface ConnSink {
+  /** The frame encoding this sink wants. */
+  readonly encoding: Encoding;
+  /** Sends one encoded frame. Never throws. */
+  send(frame: string | Uint8Array): void;
+  /** Ends the transport. */
+  close(code: number, reason: string): void;
+}
+
+/**
+ * A message encoded at most once per encoding, so a broadcast to many
+ * connections serialises once.
+ */
+export class Frame {
+  /** The message. */
+  readonly msg: ServerMessage;
+  #json?: string;
+  #cbor?: Uint8Array;
+  /** @param msg The message. */
+  constructor(msg: ServerMessage) {
+    this.msg = msg;
+  }
+  /**
+   * @param encoding The wanted encoding.
+   * @returns The encoded frame (cached).
+   */
+  get(encoding: Encoding): string | Uint8Array {
+    if (encoding === "json") return this.#json ??= JSON.stringify(this.msg);
+    return this.#cbor ??= encodeCbor(this.msg);
+  }
+}
+
+/** The public face of a connection, as actions and hooks see it. */
+export interface Conn<CP = unknown, CS = unknown, A = unknown> {
+  /** Connection id (stable across reconnects). */
+  readonly id: string;
+  /** Parameters the client connected with. */
+  readonly params: CP;
+  /** Per-connection state. */
+  state: CS;
+  /** What `onAuth` returned for this connection. */
+  readonly auth: A | undefined;
+  /** Sends an event to this connection only. */
+  send(name: string, ...args: unknown[]): void;
+  /** Ends the connection for good (the client does not reconnect). */
+  disconnect(reason?: string): void;
+}
+
+/** Close codes switchyard uses. 4000–4099: the client must not reconnect. */
+export const CLOSE_NORMAL = 1000;
+/** Close code: the actor or server went away. */
+export const CLOSE_GOING_AWAY = 1001;
+/** Close code: a frame was too large (RFC 6455). */
+export const CLOSE_TOO_LARGE = 1009;
+/** Close code: internal error. */
+export const CLOSE_INTERNAL = 1011;
+/** Close code: the connection was refused (onBeforeConnect threw). */
+export const CLOSE_REFUSED = 4000;
+/** Close code: the resume token was wrong. */
+export const CLOSE_BAD_TOKEN = 4001;
+/** Close code: auth denied. */
+export const CLOSE_FORBIDDEN = 4003;
+/** Close code: the actor or handler does not exist. */
+export const CLOSE_NOT_FOUND = 4004;
+
+/** What a connection calls back into (the actor instance). */
+export interface ConnOwner {
+  /** Sends an event to one connection. */
+  sendTo(conn: ConnState, name: string, args: unknown[]): void;
+  /** Ends a connection for good. */
+  end(conn: ConnState, reason: string): void;
+}
+
+/** The runtime side of a connection (internal to the actor runtime). */
+export class ConnState<CP = unknown, CS = unknown, A = unknown> implements Conn<CP, CS, A> {
+  readonly id: string;
+  readonly token: string;
+  readonly params: CP;
+  state: CS;
+  readonly auth: A | undefined;
+  /** Event names this connection subscribed to. */
+  readonly subs = new Set<string>();
+  /** The live transport, if any. */
+  sink: ConnSink | undefined;
+  /** Highest event seq delivered (or buffered) for this connection. */
+  lastSeq = 0;
+  /** Highest seq evicted from the buffer (lost for replay). */
+  droppedUpTo = 0;
+  /** Cancels the expiry of a dropped connection. */
+  expiry: { cancel(): void } | undefined;
+  /** Set once the connection ended for good. */
+  closed = false;
+  #ring: Array<{ seq: number; frame: Frame } | undefined>;
+  #head = 0;
+  #count = 0;
+  #owner: ConnOwner;
+
+  constructor(
+    init: { id: string; token: string; params: CP; state: CS; auth: A | undefined; bufferSize: number },
+    owner: ConnOwner,
+  ) {
+    this.id = init.id;
+    this.token = init.token;
+    this.params = init.params;
+    this.state = init.state;
+    this.auth = init.auth;
+    this.#ring = new Array(init.bufferSize);
+    this.#owner = owner;
+  }
+
+  send(name: string, ...args: unknown[]): void {
+    this.#owner.sendTo(this as unknown as ConnState, name, args);
+  }
+
+  disconnect(reason = "disconnected"): void {
+    this.#owner.end(this as unknown as ConnState, reason);
+  }
+
+  /** Buffers an event and sends it if a transport is attached. */
+  deliver(seq: number, frame: Frame): void {
+    this.lastSeq = seq;
+    const size = this.#ring.length;
+    if (size > 0) {
+      if (this.#count === size) {
+        this.droppedUpTo = this.#ring[this.#head]!.seq;
+        this.#ring[this.#head] = { seq, frame };
+        this.#head = (this.#head + 1) % size;
+      } else {
+        this.#ring[(this.#head + this.#count) % size] = { seq, frame };
+        this.#count++;
+      }
+    } else this.droppedUpTo = seq;
+    const sink = this.sink;
+    if (sink) sink.send(frame.get(sink.encoding));
+  }
+
+  /**
+   * Events buffered after `after`, oldest first, and whether some were lost.
+   *
+   * @param after The last seq the client saw.
+   */
+  replay(after: number): { gapUpTo: number; frames: Frame[] } {
+    const frames: Frame[] = [];
+    const size = this.#ring.length;
+    for (let i = 0; i < this.#count; i++) {
+      const e = this.#ring[(this.#head + i) % size]!;
+      if (e.seq > after) frames.push(e.frame);
+    }
+    return { gapUpTo: this.droppedUpTo > after ? this.droppedUpTo : 0, frames };
+  }
+}

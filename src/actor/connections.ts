@@ -1,0 +1,228 @@
+/**
+ * The connections of one actor: opening (with `onBeforeConnect`,
+ * `createConnState`, `onConnect`), resuming within the reconnect window
+ * (same id, state and subscriptions; buffered events replayed, or a gap
+ * reported), protocol frames, drops and clean ends (`onDisconnect`).
+ *
+ * @module
+ */
+import { decode } from "../common/encoding.ts";
+import { publicError, toErrorBody } from "../common/errors.ts";
+import { deadlines } from "../common/deadlines.ts";
+import { randomId, randomToken, safeEqual } from "../common/ids.ts";
+import { type ClientMessage, parseClientMessage, type ServerMessage } from "../protocol/messages.ts";
+import {
+  CLOSE_BAD_TOKEN,
+  CLOSE_FORBIDDEN,
+  CLOSE_INTERNAL,
+  CLOSE_NORMAL,
+  CLOSE_NOT_FOUND,
+  CLOSE_REFUSED,
+  type ConnOwner,
+  type ConnSink,
+  ConnState,
+  Frame,
+} from "./conn.ts";
+import type { ActorInstance } from "./instance.ts";
+
+/** How a transport asks to open or resume a connection. */
+export interface OpenRequest {
+  /** Connection parameters. */
+  params: unknown;
+  /** What `onAuth` returned. */
+  auth: unknown;
+  /** The request that opened it. */
+  request: Request;
+  /** Resume an earlier connection. */
+  resume?: { connId: string; token: string; lastSeq: number };
+}
+
+function errorMessage(err: unknown, id?: number): ServerMessage {
+  const { body } = toErrorBody(err);
+  const msg: ServerMessage = { t: "error", code: body.code, message: body.message };
+  if (id !== undefined) msg.id = id;
+  if (body.metadata !== undefined) msg.metadata = body.metadata;
+  return msg;
+}
+
+/** The connection table of one actor instance. */
+export class Connections implements ConnOwner {
+  /** Connections by id (including dropped ones inside their reconnect window). */
+  readonly live: Map<string, ConnState> = new Map();
+  #actor: ActorInstance;
+
+  /** @param actor The owning instance. */
+  constructor(actor: ActorInstance) {
+    this.#actor = actor;
+  }
+
+  /**
+   * Opens or resumes a connection on `sink` and sends `init` (plus the
+   * replay on a resume).
+   *
+   * @returns The connection.
+   * @throws {SwitchyardError} `invalid_token` (401) for a resume with a wrong
+   * token, `actor_stopped`, or whatever `onBeforeConnect`/`createConnState`
+   * threw. {@linkcode closeCodeFor} maps it to a WebSocket close code.
+   */
+  async open(sink: ConnSink, req: OpenRequest): Promise<ConnState> {
+    const actor = this.#actor;
+    const def = actor.def;
+    if (req.resume) {
+      const old = this.live.get(req.resume.connId);
+      if (old && !old.closed) {
+        if (!safeEqual(old.token, req.resume.token)) {
+          throw publicError("invalid_token", 401, "Connection token is invalid");
+        }
+        this.#attach(old, sink, true, req.resume.lastSeq);
+        return old;
+      }
+    }
+    if (!actor.running) {
+      throw publicError("actor_stopped", 503, `Actor "${actor.record.name}" is stopping`);
+    }
+    try {
+      const args = { params: req.params, auth: req.auth, request: req.request };
+      if (def.onBeforeConnect) await def.onBeforeConnect(actor.context, args);
+      const state = def.createConnState
+        ? await def.createConnState(actor.context, args)
+        : (def.connState === undefined ? undefined : structuredClone(def.connState));
+      const conn = new ConnState({
+        id: randomId(),
+        token: randomToken(),
+        params: req.params,
+        state,
+        auth: req.auth,
+        bufferSize: def.options.eventBufferSize,
+      }, this);
+      this.live.set(conn.id, conn);
+      if (def.onConnect) await def.onConnect(actor.context, conn);
+      this.#attach(conn, sink, false, 0);
+      return conn;
+    } catch (err) {
+      actor.reportError(err, "connect");
+      throw err;
+    }
+  }
+
+  /**
+   * Handles one frame from a connection's transport.
+   *
+   * @param conn The connection.
+   * @param sink The transport it came on (replies go there).
+   * @param data The frame.
+   */
+  async receive(conn: ConnState, sink: ConnSink, data: string | Uint8Array): Promise<void> {
+    let msg: ClientMessage;
+    try {
+      msg = parseClientMessage(decode(data));
+    } catch (err) {
+      const id = (err as { metadata?: { id?: unknown } }).metadata?.id;
+      this.#reply(conn, sink, errorMessage(err, Number.isSafeInteger(id) ? id as number : undefined));
+      return;
+    }
+    this.#actor.touch();
+    if (msg.t === "sub") return void conn.subs.add(msg.event);
+    if (msg.t === "unsub") return void conn.subs.delete(msg.event);
+    try {
+      const output = await this.#actor.runAction(msg.name, msg.args, { conn, auth: conn.auth });
+      this.#reply(conn, sink, { t: "result", id: msg.id, output });
+    } catch (err) {
+      this.#reply(conn, sink, errorMessage(err, msg.id));
+    }
+  }
+
+  /**
+   * The transport went away. A clean close (1000, 1001) ends the connection;
+   * anything else keeps it for the reconnect window.
+   */
+  dropped(conn: ConnState, sink: ConnSink, code: number): void {
+    if (conn.sink !== sink || conn.closed) return;
+    conn.sink = undefined;
+    if (code === 1000 || code === 1001) return this.end(conn, "closed by client", false);
+    conn.expiry = deadlines.add(this.#actor.def.options.reconnectWindow, () => {
+      conn.expiry = undefined;
+      if (!conn.sink) this.end(conn, "reconnect window passed", false);
+    });
+  }
+
+  /** @inheritdoc */
+  sendTo(conn: ConnState, name: string, args: unknown[]): void {
+    this.#actor.sendTo(conn, name, args);
+  }
+
+  /** Ends a connection for good and runs `onDisconnect`. */
+  end(conn: ConnState, reason: string, closeSink = true): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    conn.expiry?.cancel();
+    this.live.delete(conn.id);
+    const sink = conn.sink;
+    conn.sink = undefined;
+    if (sink && closeSink) sink.close(CLOSE_NORMAL, reason.slice(0, 120));
+    const hook = this.#actor.def.onDisconnect;
+    if (hook) {
+      Promise.resolve().then(() => hook(this.#actor.context, conn)).catch((err) =>
+        this.#actor.reportError(err, "onDisconnect")
+      );
+    }
+    this.#actor.touch();
+  }
+
+  /** Ends every connection (sleep, shutdown). */
+  closeAll(code: number, reason: string): void {
+    for (const conn of [...this.live.values()]) {
+      const sink = conn.sink;
+      conn.sink = undefined;
+      sink?.close(code, reason);
+      this.end(conn, reason, false);
+    }
+  }
+
+  #attach(conn: ConnState, sink: ConnSink, resumed: boolean, lastSeq: number): void {
+    conn.expiry?.cancel();
+    conn.expiry = undefined;
+    const previous = conn.sink;
+    conn.sink = sink;
+    if (previous && previous !== sink) previous.close(4000, "Replaced by a newer transport");
+    const init: ServerMessage = { t: "init", connId: conn.id, token: conn.token, resumed, seq: conn.lastSeq };
+    sink.send(new Frame(init).get(sink.encoding));
+    if (!resumed) return;
+    const { gapUpTo, frames } = conn.replay(lastSeq);
+    if (gapUpTo) sink.send(new Frame({ t: "gap", after: lastSeq, upTo: gapUpTo }).get(sink.encoding));
+    for (const f of frames) sink.send(f.get(sink.encoding));
+  }
+
+  #reply(conn: ConnState, sink: ConnSink, msg: ServerMessage): void {
+    if (conn.sink === sink) sink.send(new Frame(msg).get(sink.encoding));
+  }
+}
+
+/**
+ * Sends a refusal as an error frame and closes the transport with
+ * {@linkcode closeCodeFor}.
+ *
+ * @param sink The transport.
+ * @param err What refused the connection.
+ */
+export function refuse(sink: ConnSink, err: unknown): void {
+  sink.send(new Frame(errorMessage(err)).get(sink.encoding));
+  sink.close(closeCodeFor(err), toErrorBody(err).body.code);
+}
+
+/**
+ * The close code for an error: 4001 bad token, 4003 forbidden, 4004 not
+ * found, 1011 internal, 4000 any other refusal. Clients do not reconnect
+ * after 4000–4099.
+ *
+ * @param err The error.
+ * @returns The close code.
+ */
+export function closeCodeFor(err: unknown): number {
+  const { body, status } = toErrorBody(err);
+  if (body.code === "invalid_token") return CLOSE_BAD_TOKEN;
+  if (body.code === "forbidden" || status === 403) return CLOSE_FORBIDDEN;
+  if (status === 404) return CLOSE_NOT_FOUND;
+  if (status >= 500) return CLOSE_INTERNAL;
+  return CLOSE_REFUSED;
+}

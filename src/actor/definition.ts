@@ -1,0 +1,229 @@
+/**
+ * `actor({...})`: defines an actor type. The definition is validated once,
+ * by zod, when it is made (`.strict()`, defaults in the schema); its
+ * function-shaped parts (actions, hooks) stay plain TypeScript types.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { SwitchyardError } from "../common/errors.ts";
+import type { SocketLike } from "../common/socket.ts";
+import type { ActionContext, ActorContext, Conn } from "./context.ts";
+import { isStandardSchema, type StandardSchema } from "./schema.ts";
+
+/** What a request to the manager wants to do with an actor. */
+export type Intent = "get" | "create" | "connect" | "action" | "message";
+
+/** An action: a function, or a function with a schema over its argument list. */
+// deno-lint-ignore no-explicit-any
+export type ActionEntry<C = any> =
+  // deno-lint-ignore no-explicit-any
+  | ((c: C, ...args: any[]) => unknown)
+  // deno-lint-ignore no-explicit-any
+  | { readonly args: StandardSchema; readonly handler: (c: C, ...args: any[]) => unknown };
+
+/** Tunables of an actor type. */
+export interface ActorOptions {
+  /** Longest time an action may run before it answers `action_timed_out`. @default {60000} */
+  actionTimeout?: number;
+  /** A state change is written within this many milliseconds. @default {1000} */
+  stateSaveInterval?: number;
+  /** An actor with no connections sleeps after this many idle milliseconds; 0 never. @default {30000} */
+  sleepTimeout?: number;
+  /** Answer an action only after the state it changed is written. @default {false} */
+  durable?: boolean;
+  /** Events kept per connection for replay after a reconnect. @default {256} */
+  eventBufferSize?: number;
+  /** How long a dropped connection may resume with its id and state. @default {30000} */
+  reconnectWindow?: number;
+}
+
+/** Arguments of `onAuth`. */
+export interface AuthArgs {
+  /** The incoming request (headers, URL). */
+  request: Request;
+  /** What the request wants to do. */
+  intents: ReadonlySet<Intent>;
+}
+
+/** Arguments of `onBeforeConnect` and `createConnState`. */
+export interface ConnectArgs<CP, A> {
+  /** Connection parameters sent by the client. */
+  params: CP;
+  /** What `onAuth` returned (undefined for the trusted inline client). */
+  auth: A | undefined;
+  /** The request that opened the connection. */
+  request: Request;
+}
+
+/**
+ * The definition object given to {@linkcode actor}. `S` state, `V` vars, `CP`
+ * connection params, `CS` connection state, `A` auth data, `I` input.
+ */
+export interface ActorConfig<S, V, CP, CS, A, I, TActions> {
+  /** Initial state (cloned for every actor). Exclusive with `createState`. */
+  state?: S;
+  /** Builds the initial state from the creation input. */
+  createState?: (c: ActorContext<undefined, undefined, CP, CS, A>, input: I) => S | Promise<S>;
+  /** Builds ephemeral vars when the actor loads (not persisted). */
+  createVars?: (c: ActorContext<S, undefined, CP, CS, A>) => V | Promise<V>;
+  /** Initial connection state. Exclusive with `createConnState`. */
+  connState?: CS;
+  /** Builds a connection's state. */
+  createConnState?: (c: ActorContext<S, V, CP, CS, A>, args: ConnectArgs<CP, A>) => CS | Promise<CS>;
+  /** The actions callers may run. */
+  actions?: TActions & Record<string, ActionEntry<ActionContext<S, V, CP, CS, A>>>;
+  /**
+   * Runs in the manager for every outside request. Return auth data (any
+   * JSON value) to allow, `false` or throw to deny. Without `onAuth` the actor
+   * is not reachable from outside; `() => {}` makes it public.
+   */
+  onAuth?: (args: AuthArgs, params: CP) => A | false | Promise<A | false>;
+  /** Runs once, when the actor is first created. */
+  onCreate?: (c: ActorContext<S, V, CP, CS, A>, input: I) => void | Promise<void>;
+  /** Runs every time the actor loads, before it serves anything. */
+  onStart?: (c: ActorContext<S, V, CP, CS, A>) => void | Promise<void>;
+  /** Runs after an action (or hook) changed the state. */
+  onStateChange?: (c: ActorContext<S, V, CP, CS, A>, state: S) => void;
+  /** Runs before a connection is accepted; throw to reject it. */
+  onBeforeConnect?: (c: ActorContext<S, V, CP, CS, A>, args: ConnectArgs<CP, A>) => void | Promise<void>;
+  /** Runs when a connection is established (not on a resume). */
+  onConnect?: (c: ActorContext<S, V, CP, CS, A>, conn: Conn<CP, CS, A>) => void | Promise<void>;
+  /** Runs when a connection ends for good. */
+  onDisconnect?: (c: ActorContext<S, V, CP, CS, A>, conn: Conn<CP, CS, A>) => void | Promise<void>;
+  /** Raw HTTP handler (`/raw/http/*`); the request path is relative to the actor. */
+  onFetch?: (c: ActionContext<S, V, CP, CS, A>, request: Request) => Response | Promise<Response>;
+  /** Raw WebSocket handler (`/raw/websocket/*`). */
+  onWebSocket?: (
+    c: ActionContext<S, V, CP, CS, A>,
+    socket: SocketLike,
+    args: { request: Request; params: CP },
+  ) => void | Promise<void>;
+  /** Runs before the actor is unloaded for being idle. */
+  onSleep?: (c: ActorContext<S, V, CP, CS, A>) => void | Promise<void>;
+  /** Runs when the actor loads from persisted state (after a sleep or restart). */
+  onWake?: (c: ActorContext<S, V, CP, CS, A>) => void | Promise<void>;
+  /** Sees every error an action or hook threw (after it was answered). */
+  onError?: (c: ActorContext<S, V, CP, CS, A>, error: unknown) => void;
+  /** Tunables. */
+  options?: ActorOptions;
+}
+
+const fn = z.custom<(...args: unknown[]) => unknown>((v) => typeof v === "function", {
+  message: "Expected a function",
+});
+const positive = (d: number) => z.number().int().positive().default(d);
+
+const optionsSchema = z.object({
+  actionTimeout: positive(60_000),
+  stateSaveInterval: z.number().int().nonnegative().default(1_000),
+  sleepTimeout: z.number().int().nonnegative().default(30_000),
+  durable: z.boolean().default(false),
+  eventBufferSize: z.number().int().nonnegative().max(100_000).default(256),
+  reconnectWindow: z.number().int().nonnegative().default(30_000),
+}).strict();
+
+const configSchema = z.object({
+  state: z.unknown().optional(),
+  createState: fn.optional(),
+  createVars: fn.optional(),
+  connState: z.unknown().optional(),
+  createConnState: fn.optional(),
+  actions: z.record(
+    z.string().min(1).max(256),
+    z.union([
+      fn,
+      z.object({
+        args: z.custom<StandardSchema>(isStandardSchema, { message: "Expected a Standard Schema" }),
+        handler: fn,
+      }).strict(),
+    ]),
+  ).default({}),
+  onAuth: fn.optional(),
+  onCreate: fn.optional(),
+  onStart: fn.optional(),
+  onStateChange: fn.optional(),
+  onBeforeConnect: fn.optional(),
+  onConnect: fn.optional(),
+  onDisconnect: fn.optional(),
+  onFetch: fn.optional(),
+  onWebSocket: fn.optional(),
+  onSleep: fn.optional(),
+  onWake: fn.optional(),
+  onError: fn.optional(),
+  onMessage: fn.optional(),
+  onRequest: fn.optional(),
+  onChannelOpen: fn.optional(),
+  onChannelMessage: fn.optional(),
+  onChannelClose: fn.optional(),
+  options: optionsSchema.default(optionsSchema.parse({})),
+}).strict()
+  .refine((c) => !(c.state !== undefined && c.createState), {
+    message: 'Give "state" or "createState", not both',
+  })
+  .refine((c) => !(c.connState !== undefined && c.createConnState), {
+    message: 'Give "connState" or "createConnState", not both',
+  });
+
+/** The validated, normalised definition the runtime uses. */
+// deno-lint-ignore no-explicit-any
+export type ResolvedConfig = z.output<typeof configSchema> & Record<string, any>;
+
+/** A validated actor type, ready for `setup({ use: { name: definition } })`. */
+export class ActorDefinition<S = unknown, V = unknown, CP = unknown, CS = unknown, A = unknown, I = unknown, TActions = unknown> {
+  /** The validated configuration (internal). */
+  readonly config: ResolvedConfig;
+  /** Type-level only: the actions, for typed clients. */
+  declare readonly actions: TActions;
+  /** Type-level only. */
+  declare readonly types: { state: S; vars: V; connParams: CP; connState: CS; auth: A; input: I };
+
+  /** @param config Validated configuration. */
+  constructor(config: ResolvedConfig) {
+    this.config = config;
+  }
+}
+
+/** Any actor definition. */
+// deno-lint-ignore no-explicit-any
+export type AnyActorDefinition = ActorDefinition<any, any, any, any, any, any, any>;
+
+/**
+ * Defines an actor type.
+ *
+ * @param config State, actions, hooks and options (DESIGN.md §2).
+ * @returns The definition, for `setup({ use })`.
+ * @throws {SwitchyardError} `invalid_config` when a key is unknown or of the wrong type.
+ *
+ * @example A counter
+ * ```ts
+ * import { actor } from "@switchyard/core";
+ * const counter = actor({
+ *   state: { count: 0 },
+ *   actions: { increment: (c, by: number) => (c.state.count += by) },
+ * });
+ * console.assert(typeof counter.config.actions.increment === "function");
+ * ```
+ */
+export function actor<
+  S = undefined,
+  V = undefined,
+  CP = undefined,
+  CS = undefined,
+  A = undefined,
+  I = undefined,
+  // deno-lint-ignore ban-types
+  TActions extends Record<string, ActionEntry<ActionContext<S, V, CP, CS, A>>> = {},
+>(config: ActorConfig<S, V, CP, CS, A, I, TActions>): ActorDefinition<S, V, CP, CS, A, I, TActions> {
+  const parsed = configSchema.safeParse(config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? ` at "${issue.path.join(".")}"` : "";
+    throw new SwitchyardError(
+      "invalid_config",
+      `Actor definition is invalid${where}: ${issue?.message ?? "unknown issue"}`,
+      { status: 500, public: false, metadata: { issues: parsed.error.issues } },
+    );
+  }
+  return new ActorDefinition(parsed.data as ResolvedConfig);
+}

@@ -1,0 +1,504 @@
+/**
+ * `ActorInstance`: one live actor. It owns the state (tracked, checked,
+ * persisted through the `ActorDriver`), vars, connections, events, the
+ * schedule, action execution with timeouts, and the idle timer that puts the
+ * actor to sleep. Drivers create instances through the registry and call
+ * `start()` once.
+ *
+ * Actions run concurrently: their synchronous parts never interleave (one JS
+ * thread), awaits may. This matches what users of actor frameworks on JS
+ * expect and keeps one slow action from blocking the others.
+ *
+ * @module
+ */
+import { decodeCbor, encodeCbor } from "../common/encoding.ts";
+import { publicError, SwitchyardError } from "../common/errors.ts";
+import { type Deadline, deadlines } from "../common/deadlines.ts";
+import { randomId } from "../common/ids.ts";
+import type { SocketLike } from "../common/socket.ts";
+import type { ActorRecord } from "../manager/driver.ts";
+import type { ActorDriver } from "./driver.ts";
+import type { ResolvedConfig } from "./definition.ts";
+import type { ActionContext, Logger, Schedule } from "./context.ts";
+import { type ConnState, Frame } from "./conn.ts";
+import { Connections } from "./connections.ts";
+import { validateArgs } from "./schema.ts";
+import { checkSerializable, trackState, unwrap } from "./state.ts";
+
+/** What the registry lends every instance. */
+export interface InstanceHost {
+  /** The inline client of the registry. */
+  client(): unknown;
+  /** A logger for one actor. */
+  logger(name: string, actorId: string): Logger;
+  /** Called for every action run (metrics). */
+  onAction?(name: string, ok: boolean): void;
+}
+
+interface ScheduledEvent {
+  id: string;
+  at: number;
+  action: string;
+  args: unknown[];
+}
+
+interface Persisted {
+  v: 1;
+  state: unknown;
+  schedule: ScheduledEvent[];
+}
+
+type Status = "new" | "running" | "stopping" | "stopped";
+
+/** Internal: the context object handed to actions and hooks. */
+class Ctx implements ActionContext {
+  constructor(readonly i: ActorInstance, readonly conn: ConnState | undefined, readonly auth: unknown) {}
+  get state(): unknown {
+    return this.i.stateProxy;
+  }
+  set state(v: unknown) {
+    this.i.replaceState(v);
+  }
+  get vars(): unknown {
+    return this.i.vars;
+  }
+  set vars(v: unknown) {
+    this.i.vars = v;
+  }
+  get conns(): ReadonlyMap<string, ConnState> {
+    return this.i.connections.live;
+  }
+  get actorId(): string {
+    return this.i.record.actorId;
+  }
+  get name(): string {
+    return this.i.record.name;
+  }
+  get key(): string[] {
+    return this.i.record.key;
+  }
+  get input(): unknown {
+    return this.i.record.input;
+  }
+  get schedule(): Schedule {
+    return this.i.schedule;
+  }
+  get log(): Logger {
+    return this.i.log;
+  }
+  broadcast(name: string, ...args: unknown[]): void {
+    this.i.broadcast(name, args);
+  }
+  client<C>(): C {
+    return this.i.host.client() as C;
+  }
+  saveState(options?: { immediate?: boolean }): Promise<void> {
+    return options?.immediate ? this.i.saveNow() : (this.i.scheduleSave(), Promise.resolve());
+  }
+  sleep(): void {
+    queueMicrotask(() => void this.i.sleep());
+  }
+}
+
+/** One live actor. */
+export class ActorInstance {
+  /** The manager's record of this actor. */
+  readonly record: ActorRecord;
+  /** The validated definition. */
+  readonly def: ResolvedConfig;
+  /** Host services. */
+  readonly host: InstanceHost;
+  /** Connections of this actor. */
+  readonly connections: Connections;
+  /** Ephemeral vars. */
+  vars: unknown;
+  /** The actor's logger. */
+  readonly log: Logger;
+  /** The tracked state. */
+  stateProxy: unknown;
+  /** Schedules actions (persisted). */
+  readonly schedule: Schedule;
+  #driver: ActorDriver;
+  #raw: unknown;
+  #events: ScheduledEvent[] = [];
+  #seq = 0;
+  #status: Status = "new";
+  #dirty = false;
+  #flushQueued = false;
+  #inStateChange = false;
+  #saveTimer: Deadline | undefined;
+  #saveChain: Promise<void> = Promise.resolve();
+  #inflight = 0;
+  #lastActive = Date.now();
+  #idle: Deadline | undefined;
+  #stopped: Promise<void> | undefined;
+  #ctx: Ctx;
+
+  /**
+   * @param record The actor's record.
+   * @param def The validated definition.
+   * @param driver The actor driver that persists it.
+   * @param host Registry services.
+   */
+  constructor(record: ActorRecord, def: ResolvedConfig, driver: ActorDriver, host: InstanceHost) {
+    this.record = record;
+    this.def = def;
+    this.#driver = driver;
+    this.host = host;
+    this.log = host.logger(record.name, record.actorId);
+    this.connections = new Connections(this);
+    this.#ctx = new Ctx(this, undefined, undefined);
+    this.schedule = {
+      after: (ms, action, ...args) => this.#scheduleAt(Date.now() + ms, action, args),
+      at: (ts, action, ...args) => this.#scheduleAt(ts, action, args),
+    };
+  }
+
+  /** Whether the instance serves requests. */
+  get running(): boolean {
+    return this.#status === "running";
+  }
+
+  /** Resolves when a stopping instance has stopped (immediately otherwise). */
+  whenStopped(): Promise<void> {
+    return this.#stopped ?? Promise.resolve();
+  }
+
+  /** A context without a caller, for hooks. */
+  get context(): Ctx {
+    return this.#ctx;
+  }
+
+  /**
+   * Loads state (or creates it), runs `onCreate`/`onWake`, `createVars` and
+   * `onStart`, and re-arms the alarm. Called once by the driver.
+   */
+  async start(): Promise<void> {
+    const { def, record } = this;
+    const bytes = await this.#driver.readState(record.actorId);
+    const ctx = this.#ctx;
+    if (bytes) {
+      const p = decodeCbor(bytes) as Persisted;
+      this.#raw = p.state;
+      this.#events = p.schedule ?? [];
+    } else {
+      const s = def.createState
+        ? await def.createState(ctx, record.input)
+        : (def.state === undefined ? undefined : structuredClone(def.state));
+      checkSerializable(s);
+      this.#raw = s;
+    }
+    this.stateProxy = trackState(this.#raw, this.#onChange);
+    if (def.createVars) this.vars = await def.createVars(ctx);
+    if (!bytes) {
+      if (def.onCreate) await def.onCreate(ctx, record.input);
+      this.#dirty = true;
+      await this.saveNow();
+    } else if (def.onWake) await def.onWake(ctx);
+    if (def.onStart) await def.onStart(ctx);
+    this.#status = "running";
+    if (this.#events.length) await this.#armAlarm();
+    this.#armIdle();
+  }
+
+  /**
+   * Runs an action.
+   *
+   * @param name Action name.
+   * @param args Arguments (validated when the action has a schema).
+   * @param caller The calling connection and auth data.
+   * @returns The action's output.
+   * @throws {SwitchyardError} `action_not_found`, `invalid_arguments`, `action_timed_out`, or what the action threw.
+   */
+  async runAction(
+    name: string,
+    args: unknown[],
+    caller: { conn?: ConnState; auth?: unknown } = {},
+  ): Promise<unknown> {
+    const actions = this.def.actions;
+    const entry = Object.hasOwn(actions, name) ? actions[name] : undefined;
+    if (!entry) {
+      throw publicError(
+        "action_not_found",
+        404,
+        `Cannot call action "${name.slice(0, 64)}" as it is not defined on actor "${this.record.name}"`,
+      );
+    }
+    this.#assertRunning();
+    this.#inflight++;
+    try {
+      let handler: (c: Ctx, ...args: unknown[]) => unknown;
+      if (typeof entry === "function") handler = entry as typeof handler;
+      else {
+        args = await validateArgs(entry.args, args, name);
+        handler = entry.handler as typeof handler;
+      }
+      let out = handler(new Ctx(this, caller.conn, caller.auth), ...args);
+      if (out instanceof Promise) out = await this.#withTimeout(out, name);
+      if (this.#dirty && this.def.options.durable) await this.saveNow();
+      this.host.onAction?.(this.record.name, true);
+      return unwrap(out);
+    } catch (err) {
+      this.host.onAction?.(this.record.name, false);
+      this.reportError(err, `action "${name}"`);
+      throw err;
+    } finally {
+      this.#inflight--;
+      this.#lastActive = Date.now();
+    }
+  }
+
+  /**
+   * Runs `onFetch` for a raw HTTP request.
+   *
+   * @throws {SwitchyardError} `not_found` without `onFetch`; `invalid_fetch_response` when it returns no `Response`.
+   */
+  async fetch(request: Request, auth: unknown): Promise<Response> {
+    const onFetch = this.def.onFetch;
+    if (!onFetch) {
+      throw publicError("not_found", 404, `Actor "${this.record.name}" does not handle raw HTTP`);
+    }
+    this.#assertRunning();
+    this.#inflight++;
+    try {
+      const res = await onFetch(new Ctx(this, undefined, auth), request);
+      if (!(res instanceof Response)) {
+        throw publicError(
+          "invalid_fetch_response",
+          500,
+          `onFetch of actor "${this.record.name}" returned no Response`,
+        );
+      }
+      return res;
+    } catch (err) {
+      this.reportError(err, "onFetch");
+      throw err;
+    } finally {
+      this.#inflight--;
+      this.#lastActive = Date.now();
+    }
+  }
+
+  /** Hands a raw WebSocket to `onWebSocket` (closes it with 4004 when absent). */
+  async rawWebSocket(socket: SocketLike, request: Request, params: unknown, auth: unknown): Promise<void> {
+    const onWebSocket = this.def.onWebSocket;
+    if (!onWebSocket || !this.running) {
+      socket.close(4004, "Actor does not handle raw WebSockets");
+      return;
+    }
+    this.#inflight++;
+    socket.addEventListener("close", () => {
+      this.#inflight--;
+      this.#lastActive = Date.now();
+    });
+    try {
+      await onWebSocket(new Ctx(this, undefined, auth), socket, { request, params });
+    } catch (err) {
+      this.reportError(err, "onWebSocket");
+      try {
+        socket.close(1011, "Internal error");
+      } catch { /* already closed */ }
+    }
+  }
+
+  /** Sends an event to every subscribed connection. */
+  broadcast(name: string, args: unknown[]): void {
+    const seq = ++this.#seq;
+    let frame: Frame | undefined;
+    for (const conn of this.connections.live.values()) {
+      if (conn.subs.has(name)) conn.deliver(seq, frame ??= new Frame({ t: "event", seq, name, args }));
+    }
+  }
+
+  /** Sends an event to one connection. */
+  sendTo(conn: ConnState, name: string, args: unknown[]): void {
+    if (conn.closed) return;
+    const seq = ++this.#seq;
+    conn.deliver(seq, new Frame({ t: "event", seq, name, args }));
+  }
+
+  /** Replaces the whole state (`c.state = …`). */
+  replaceState(v: unknown): void {
+    const raw = unwrap(v);
+    checkSerializable(raw);
+    this.#raw = raw;
+    this.stateProxy = trackState(raw, this.#onChange);
+    this.#onChange();
+  }
+
+  /** Logs an error and tells `onError`. */
+  reportError(err: unknown, where: string): void {
+    if (!(err instanceof SwitchyardError && err.public)) {
+      this.log.error(`Error in ${where}`, { error: err instanceof Error ? err.stack : String(err) });
+    }
+    const onError = this.def.onError;
+    if (onError) {
+      try {
+        onError(this.#ctx, err);
+      } catch (e) {
+        this.log.error("onError threw", { error: String(e) });
+      }
+    }
+  }
+
+  /** Schedules a state write within the save interval. */
+  scheduleSave(): void {
+    this.#dirty = true;
+    if (this.#saveTimer || this.#status === "stopped") return;
+    this.#saveTimer = deadlines.add(this.def.options.stateSaveInterval, () => {
+      this.#saveTimer = undefined;
+      void this.saveNow();
+    });
+  }
+
+  /** Writes the state now (after any write in progress). */
+  saveNow(): Promise<void> {
+    this.#saveTimer?.cancel();
+    this.#saveTimer = undefined;
+    this.#saveChain = this.#saveChain.then(async () => {
+      if (!this.#dirty) return;
+      this.#dirty = false;
+      const bytes = encodeCbor({ v: 1, state: this.#raw, schedule: this.#events } as Persisted);
+      try {
+        await this.#driver.writeState(this.record.actorId, bytes);
+      } catch (err) {
+        this.#dirty = true;
+        this.log.error("Saving state failed", { error: String(err) });
+        throw err;
+      }
+    });
+    return this.#saveChain;
+  }
+
+  /** Runs due scheduled actions; called by the driver when the alarm fires. */
+  async onAlarm(): Promise<void> {
+    const now = Date.now();
+    const due = this.#events.filter((e) => e.at <= now);
+    if (due.length === 0) return void (await this.#armAlarm());
+    this.#events = this.#events.filter((e) => e.at > now);
+    this.#dirty = true;
+    await this.saveNow();
+    await this.#armAlarm();
+    for (const e of due) {
+      try {
+        await this.runAction(e.action, e.args);
+      } catch { /* reported by runAction */ }
+    }
+  }
+
+  /** Puts an idle actor to sleep: `onSleep`, state flushed, unloaded by the driver. */
+  sleep(): Promise<void> {
+    if (this.#status !== "running") return this.whenStopped();
+    this.#status = "stopping";
+    this.#stopped = (async () => {
+      this.#idle?.cancel();
+      this.connections.closeAll(1001, "Actor is going to sleep");
+      try {
+        if (this.def.onSleep) await this.def.onSleep(this.#ctx);
+      } catch (err) {
+        this.reportError(err, "onSleep");
+      }
+      await this.saveNow().catch(() => {});
+      this.#status = "stopped";
+      await this.#driver.sleep(this.record.actorId);
+    })();
+    return this.#stopped;
+  }
+
+  /** Stops the instance for a server shutdown: connections closed, state flushed. */
+  stop(): Promise<void> {
+    if (this.#status === "stopping" || this.#status === "stopped") return this.whenStopped();
+    this.#status = "stopping";
+    this.#stopped = (async () => {
+      this.#idle?.cancel();
+      this.connections.closeAll(1001, "Server is shutting down");
+      await this.saveNow().catch(() => {});
+      this.#status = "stopped";
+    })();
+    return this.#stopped;
+  }
+
+  /** Marks activity (keeps the actor awake). */
+  touch(): void {
+    this.#lastActive = Date.now();
+  }
+
+  #assertRunning(): void {
+    if (this.#status !== "running") {
+      throw publicError("actor_stopped", 503, `Actor "${this.record.name}" is stopping`);
+    }
+  }
+
+  #onChange = (): void => {
+    this.#dirty = true;
+    if (this.#flushQueued || this.#inStateChange) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      const hook = this.def.onStateChange;
+      if (hook) {
+        this.#inStateChange = true;
+        try {
+          hook(this.#ctx, this.stateProxy);
+        } catch (err) {
+          this.reportError(err, "onStateChange");
+        } finally {
+          this.#inStateChange = false;
+        }
+      }
+      this.scheduleSave();
+    });
+  };
+
+  #withTimeout(p: Promise<unknown>, name: string): Promise<unknown> {
+    const ms = this.def.options.actionTimeout;
+    return new Promise((resolve, reject) => {
+      const d = deadlines.add(ms, () =>
+        reject(publicError("action_timed_out", 408, `Action "${name}" timed out after ${ms} ms`)));
+      p.then((v) => {
+        d.cancel();
+        resolve(v);
+      }, (e) => {
+        d.cancel();
+        reject(e);
+      });
+    });
+  }
+
+  async #scheduleAt(at: number, action: string, args: unknown[]): Promise<string> {
+    if (!Number.isFinite(at)) throw new RangeError(`Schedule time must be finite, got ${at}`);
+    if (!Object.hasOwn(this.def.actions, action)) {
+      throw publicError("action_not_found", 404, `Cannot schedule action "${action}" as it is not defined`);
+    }
+    checkSerializable(args, "args");
+    const event: ScheduledEvent = { id: randomId(), at, action, args: unwrap(args) };
+    this.#events.push(event);
+    this.#events.sort((a, b) => a.at - b.at);
+    this.#dirty = true;
+    await this.saveNow();
+    await this.#armAlarm();
+    return event.id;
+  }
+
+  async #armAlarm(): Promise<void> {
+    const next = this.#events[0];
+    if (next) await this.#driver.setAlarm(this.record.actorId, next.at);
+    else await this.#driver.deleteAlarm(this.record.actorId);
+  }
+
+  #armIdle(): void {
+    const timeout = this.def.options.sleepTimeout;
+    if (timeout === 0 || this.#idle || this.#status !== "running") return;
+    const wait = Math.max(0, this.#lastActive + timeout - Date.now());
+    this.#idle = deadlines.add(wait, () => {
+      this.#idle = undefined;
+      if (this.#status !== "running") return;
+      const busy = this.#inflight > 0 || this.connections.live.size > 0;
+      if (!busy && Date.now() - this.#lastActive >= timeout) void this.sleep();
+      else {
+        if (busy) this.#lastActive = Date.now();
+        this.#armIdle();
+      }
+    });
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Reading request bodies under a size limit.
+ *
+ * @module
+ */
+import { publicError } from "./errors.ts";
+
+/** The default body-size limit: 1 MiB. */
+export const DEFAULT_MAX_BODY_SIZE = 1024 * 1024;
+
+function tooLarge(limit: number): Error {
+  return publicError("body_too_large", 413, `Body is larger than the limit of ${limit} bytes`, {
+    limit,
+  });
+}
+
+/**
+ * Reads a whole body, failing as soon as it passes `limit` bytes (by its
+ * `Content-Length` or while it streams).
+ *
+ * @param request The request.
+ * @param limit Largest accepted size in bytes.
+ * @returns The bytes.
+ * @throws {SwitchyardError} `body_too_large` (413).
+ */
+export async function readBody(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > limit) throw tooLarge(limit);
+  if (!request.body) return new Uint8Array(0);
+  if (declared >= 0) {
+    const buf = new Uint8Array(await request.arrayBuffer());
+    if (buf.byteLength > limit) throw tooLarge(limit);
+    return buf;
+  }
+  const reader = request.body.getReader();
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Decodes UTF-8 strictly.
+ *
+ * @param bytes The bytes.
+ * @returns The text.
+ * @throws {SwitchyardError} `malformed_body` (400) for invalid UTF-8.
+ */
+export function utf8(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw publicError("malformed_body", 400, "Body is not valid UTF-8");
+  }
+}

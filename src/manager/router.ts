@@ -1,0 +1,316 @@
+/**
+ * The manager router (Hono): the public endpoints of DESIGN.md §1. For every
+ * request it reads the actor query, runs the actor type's `onAuth` with the
+ * request's intents, resolves the actor id through the `ManagerDriver`, builds
+ * a fresh standard `Request` for the actor router and hands it (or the
+ * upgraded WebSocket) to `proxyRequest` / `proxyWebSocket`.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import { readBody } from "../common/body.ts";
+import { parseEncoding } from "../common/encoding.ts";
+import { publicError, SwitchyardError } from "../common/errors.ts";
+import type { SocketLike } from "../common/socket.ts";
+import type { AnyActorDefinition, Intent } from "../actor/definition.ts";
+import { refuse } from "../actor/connections.ts";
+import {
+  HEADER_ACTOR_ID,
+  HEADER_AUTH,
+  HEADER_CONN_ID,
+  HEADER_CONN_PARAMS,
+  HEADER_CONN_TOKEN,
+  HEADER_ENCODING,
+  HEADER_LAST_SEQ,
+  HEADER_QUERY,
+  parseSocketProtocols,
+  WS_PROTOCOL,
+} from "../protocol/headers.ts";
+import { encodedResponse, errorResponse } from "../protocol/http.ts";
+import { type ActorQuery, parseQuery, queryName } from "../protocol/query.ts";
+import type { Upgrader } from "../runtime/upgrade.ts";
+import type { ManagerDriver } from "./driver.ts";
+import { assertActorType, queryIntents, resolveQuery } from "./resolve.ts";
+import type { Metrics } from "../registry/metrics.ts";
+
+/** CORS settings (off unless given). */
+export interface CorsOptions {
+  /** Allowed origins: `"*"`, a list, or a function returning the allowed origin or `null`. */
+  origin: string | string[] | ((origin: string) => string | null | undefined);
+  /** Send `Access-Control-Allow-Credentials`. @default {false} */
+  credentials?: boolean;
+  /** Preflight cache, seconds. @default {600} */
+  maxAge?: number;
+}
+
+/** Options of {@linkcode createManagerRouter}. */
+export interface ManagerRouterOptions {
+  /** The driver that finds and reaches actors. */
+  manager: ManagerDriver;
+  /** Actor types by name. */
+  definitions: Record<string, AnyActorDefinition>;
+  /** Largest request body, bytes. */
+  maxBodySize: number;
+  /** CORS, off when absent. */
+  cors?: CorsOptions;
+  /** Bearer token that unlocks `GET /actors`; the listing is off without it. */
+  operatorToken?: string;
+  /** Upgrader of the runtime (Deno, Workers), when not given per request. */
+  upgrader?: Upgrader;
+  /** Metrics sink. */
+  metrics: Metrics;
+}
+
+/** The manager router: `fetch(request, env)`; `env.upgradeWebSocket` overrides the upgrader. */
+export interface ManagerRouter {
+  /** Serves one request. */
+  fetch(request: Request, env?: { upgradeWebSocket?: Upgrader }): Promise<Response>;
+}
+
+function jsonHeader(request: Request, name: string, code: string): unknown {
+  const v = request.headers.get(name);
+  if (v === null) return undefined;
+  try {
+    return JSON.parse(v);
+  } catch {
+    throw publicError(code, 400, `Header "${name}" is not valid JSON`);
+  }
+}
+
+function readQuery(request: Request): ActorQuery {
+  const raw = request.headers.get(HEADER_QUERY);
+  if (raw === null) throw publicError("invalid_query", 400, `Header "${HEADER_QUERY}" is missing`);
+  return parseQuery(jsonHeader(request, HEADER_QUERY, "invalid_query"));
+}
+
+/** Copies client headers, dropping every `x-sy-*` header (only the manager sets those). */
+function forwardHeaders(from: Headers): Headers {
+  const out = new Headers();
+  for (const [k, v] of from) if (!k.startsWith("x-sy-") && k !== "host") out.set(k, v);
+  return out;
+}
+
+function withActorId(res: Response, actorId: string): Response {
+  try {
+    res.headers.set(HEADER_ACTOR_ID, actorId);
+    return res;
+  } catch {
+    const copy = new Response(res.body, res);
+    copy.headers.set(HEADER_ACTOR_ID, actorId);
+    return copy;
+  }
+}
+
+/**
+ * Builds the manager router.
+ *
+ * @param options Driver, definitions and settings.
+ * @returns The router.
+ */
+export function createManagerRouter(options: ManagerRouterOptions): ManagerRouter {
+  const { manager, definitions, maxBodySize, metrics } = options;
+  const app = new Hono<{ Bindings: { upgradeWebSocket?: Upgrader } | undefined }>();
+
+  app.onError((err, c) => {
+    let enc: "json" | "cbor" = "json";
+    try {
+      enc = parseEncoding(c.req.header(HEADER_ENCODING));
+    } catch { /* answer in JSON */ }
+    if (!(err instanceof SwitchyardError && err.public)) {
+      console.error("switchyard: internal error", err);
+    }
+    return errorResponse(err, enc);
+  });
+  app.notFound(() => errorResponse(publicError("not_found", 404, "Route is not found")));
+
+  if (options.cors) {
+    const o = options.cors;
+    app.use("*", cors({
+      origin: o.origin,
+      credentials: o.credentials ?? false,
+      maxAge: o.maxAge ?? 600,
+      allowHeaders: [
+        "content-type",
+        "authorization",
+        HEADER_QUERY,
+        HEADER_ENCODING,
+        HEADER_CONN_PARAMS,
+        HEADER_CONN_ID,
+        HEADER_CONN_TOKEN,
+        HEADER_LAST_SEQ,
+      ],
+      exposeHeaders: [HEADER_ACTOR_ID],
+    }));
+  }
+
+  /** Reads the query, runs onAuth, resolves the actor. */
+  async function admit(request: Request, intent: Intent | undefined, params?: unknown) {
+    const query = readQuery(request);
+    const name = queryName(query);
+    const def = definitions[name];
+    assertActorType(def !== undefined && Object.hasOwn(definitions, name), name);
+    const onAuth = def!.config.onAuth;
+    if (!onAuth) {
+      throw publicError("forbidden", 403, `Actor "${name}" is not reachable from outside as it has no onAuth`);
+    }
+    const intents = new Set<Intent>(queryIntents(query));
+    if (intent) intents.add(intent);
+    const auth = await onAuth({ request, intents }, params);
+    if (auth === false) throw publicError("forbidden", 403, `Access to actor "${name}" is denied`);
+    const record = await resolveQuery(manager, query);
+    return { record, auth, def: def! };
+  }
+
+  function actorHeaders(actorId: string, auth: unknown, base?: Headers): Headers {
+    const h = base ?? new Headers();
+    h.set(HEADER_ACTOR_ID, actorId);
+    if (auth !== undefined) h.set(HEADER_AUTH, JSON.stringify(auth));
+    return h;
+  }
+
+  app.get("/health", () => Response.json({ status: "ok" }));
+  app.get("/metrics", () =>
+    new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4" } }));
+
+  app.get("/actors", async (c) => {
+    const token = options.operatorToken;
+    if (!token || c.req.header("authorization") !== `Bearer ${token}`) {
+      throw publicError("forbidden", 403, "Listing actors needs the operator token");
+    }
+    const limit = Number(c.req.query("limit") ?? 100);
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) {
+      throw publicError("invalid_request", 400, "Query parameter \"limit\" must be 1 to 10000");
+    }
+    const name = c.req.query("name");
+    return Response.json({ actors: await manager.listActors({ name, limit }) });
+  });
+
+  app.post("/actors/resolve", async (c) => {
+    const { record } = await admit(c.req.raw, undefined);
+    return withActorId(Response.json({ actorId: record.actorId }), record.actorId);
+  });
+
+  app.post("/actors/actions/:name", async (c) => {
+    const request = c.req.raw;
+    const enc = parseEncoding(request.headers.get(HEADER_ENCODING));
+    const body = await readBody(request, maxBodySize);
+    const { record, auth } = await admit(request, "action");
+    const headers = actorHeaders(record.actorId, auth);
+    headers.set(HEADER_ENCODING, enc);
+    const url = `http://actor/action/${encodeURIComponent(c.req.param("name"))}`;
+    const res = await manager.proxyRequest(new Request(url, { method: "POST", headers, body }), record.actorId);
+    return withActorId(res, record.actorId);
+  });
+
+  app.get("/actors/connect/sse", async (c) => {
+    const request = c.req.raw;
+    parseEncoding(request.headers.get(HEADER_ENCODING));
+    const params = jsonHeader(request, HEADER_CONN_PARAMS, "malformed_header");
+    const { record, auth } = await admit(request, "connect", params);
+    const headers = actorHeaders(record.actorId, auth);
+    for (const h of [HEADER_ENCODING, HEADER_CONN_PARAMS, HEADER_CONN_ID, HEADER_CONN_TOKEN, HEADER_LAST_SEQ]) {
+      const v = request.headers.get(h);
+      if (v !== null) headers.set(h, v);
+    }
+    const res = await manager.proxyRequest(new Request("http://actor/connect/sse", { headers, signal: request.signal }), record.actorId);
+    return withActorId(res, record.actorId);
+  });
+
+  app.post("/actors/message", async (c) => {
+    const request = c.req.raw;
+    const body = await readBody(request, maxBodySize);
+    const { record, auth } = await admit(request, "message");
+    const headers = actorHeaders(record.actorId, auth);
+    for (const h of [HEADER_ENCODING, HEADER_CONN_ID, HEADER_CONN_TOKEN]) {
+      const v = request.headers.get(h);
+      if (v !== null) headers.set(h, v);
+    }
+    const req = new Request("http://actor/connections/message", { method: "POST", headers, body });
+    return await manager.proxyRequest(req, record.actorId);
+  });
+
+  app.all("/actors/raw/http/*", async (c) => {
+    const request = c.req.raw;
+    const { record, auth } = await admit(request, "action");
+    const url = new URL(request.url);
+    const rest = url.pathname.slice("/actors/raw/http".length) || "/";
+    const headers = actorHeaders(record.actorId, auth, forwardHeaders(request.headers));
+    const hasBody = request.method !== "GET" && request.method !== "HEAD";
+    const init: RequestInit & { duplex?: string } = { method: request.method, headers, signal: request.signal };
+    if (hasBody && request.body) {
+      init.body = request.body;
+      init.duplex = "half";
+    }
+    const res = await manager.proxyRequest(new Request(`http://actor/raw/http${rest}${url.search}`, init), record.actorId);
+    return withActorId(res, record.actorId);
+  });
+
+  function upgrade(c: { req: { raw: Request }; env: { upgradeWebSocket?: Upgrader } | undefined }, path: string) {
+    const request = c.req.raw;
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      throw publicError("upgrade_required", 426, "Expected a WebSocket upgrade");
+    }
+    const upgrader = c.env?.upgradeWebSocket ?? options.upgrader;
+    if (!upgrader) throw publicError("websocket_unsupported", 501, "This host cannot accept WebSockets");
+    const values = parseSocketProtocols(request.headers.get("sec-websocket-protocol"));
+    const raw = path.startsWith("/raw/");
+    const protocol = raw && values.other.length ? values.other[0] : WS_PROTOCOL;
+    const { socket, response } = upgrader(request, { protocol });
+    void serveSocket(request, socket, path, values);
+    return response;
+  }
+
+  async function serveSocket(
+    request: Request,
+    socket: SocketLike,
+    path: string,
+    values: ReturnType<typeof parseSocketProtocols>,
+  ): Promise<void> {
+    try {
+      if (values.query === undefined) {
+        throw publicError("invalid_query", 400, "WebSocket needs a sy.query sub-protocol");
+      }
+      const enc = parseEncoding(values.encoding);
+      const headers = new Headers(request.headers);
+      headers.set(HEADER_QUERY, JSON.stringify(values.query));
+      const probe = new Request(request.url, { headers });
+      const { record, auth, def } = await admit(probe, "connect", values.params);
+      if (path.startsWith("/raw/websocket") && !def.config.onWebSocket) {
+        throw publicError("not_found", 404, `Actor "${record.name}" does not handle raw WebSockets`);
+      }
+      const h = actorHeaders(record.actorId, auth, forwardHeaders(request.headers));
+      h.set(HEADER_ENCODING, enc);
+      if (values.params !== undefined) h.set(HEADER_CONN_PARAMS, JSON.stringify(values.params));
+      if (values.connId && values.connToken) {
+        h.set(HEADER_CONN_ID, values.connId);
+        h.set(HEADER_CONN_TOKEN, values.connToken);
+        h.set(HEADER_LAST_SEQ, String(values.lastSeq ?? 0));
+      }
+      metrics.socketOpened();
+      socket.addEventListener("close", () => metrics.socketClosed());
+      await manager.proxyWebSocket(new Request(`http://actor${path}`, { headers: h }), record.actorId, socket);
+    } catch (err) {
+      if (socket.readyState === 0) await new Promise((r) => socket.addEventListener("open", r));
+      refuse({
+        encoding: "json",
+        send: (f) => socket.readyState === 1 && socket.send(f),
+        close: (code, reason) => socket.close(code, reason),
+      }, err);
+    }
+  }
+
+  app.get("/actors/connect/websocket", (c) => upgrade(c, "/connect/websocket"));
+  app.get("/actors/raw/websocket/*", (c) => {
+    const url = new URL(c.req.url);
+    return upgrade(c, "/raw/websocket" + (url.pathname.slice("/actors/raw/websocket".length) || "/") + url.search);
+  });
+
+  return {
+    async fetch(request, env) {
+      const res = await app.fetch(request, env);
+      metrics.request(res.status);
+      return res;
+    },
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * Channel internals: one shared state and two ends.
+ *
+ * @module
+ */
+import type { SwitchyardError } from "../common/errors.ts";
+import { channelNotFound, handlerFailed, mailboxFull } from "./_errors.ts";
+import type { Channel, MessageHandlers } from "./types.ts";
+
+/** What a channel needs from its router. */
+export interface ChannelHost {
+  /** Capacity of mailboxes, also the bound of kept and early messages. */
+  readonly capacity: number;
+  /** Routes `data` to end `to`; throws `mailbox_full`. */
+  deliver(to: ChannelEnd, data: unknown): void;
+  /** Closes `state` on behalf of `by`; idempotent. */
+  close(state: ChannelState, by: ChannelEnd): void;
+  /** Reports a channel message that could not be handled. */
+  lost(to: ChannelEnd, data: unknown, error: SwitchyardError): void;
+}
+
+/** Returned by {@linkcode ChannelEnd.receive} when the keep buffer is full. */
+export const FULL: unique symbol = Symbol("full");
+
+/** The state both ends share. */
+export class ChannelState {
+  /** Accepted by the target. */
+  open = false;
+  /** Closed, by either end or by a stop. */
+  closed = false;
+  /** Messages the target sent while still deciding to accept. */
+  early: unknown[] | null = null;
+  /** The initiator's end. */
+  readonly a: ChannelEnd;
+  /** The target's end. */
+  readonly b: ChannelEnd;
+
+  constructor(readonly id: string, initiator: string, target: string, readonly host: ChannelHost) {
+    this.a = new ChannelEnd(this, initiator, target);
+    this.b = new ChannelEnd(this, target, initiator);
+    this.a.other = this.b;
+    this.b.other = this.a;
+  }
+}
+
+/** One end; the public {@linkcode Channel}. */
+export class ChannelEnd implements Channel {
+  /** The other end. */
+  other!: ChannelEnd;
+  #onMessage: ((data: unknown) => void) | null = null;
+  #onClose: (() => void) | null = null;
+  #kept: unknown[] | null = null;
+  #closeArrived = false;
+
+  constructor(readonly state: ChannelState, readonly self: string, readonly peer: string) {}
+
+  get id(): string {
+    return this.state.id;
+  }
+
+  get closed(): boolean {
+    return this.state.closed;
+  }
+
+  send(data: unknown): void {
+    const s = this.state;
+    if (s.closed) throw channelNotFound(s.id);
+    if (!s.open) {
+      // Only the target holds an end before acceptance: keep until accepted.
+      const early = s.early ??= [];
+      if (early.length >= s.host.capacity) throw mailboxFull(this.peer, s.host.capacity);
+      early.push(data);
+      return;
+    }
+    s.host.deliver(this.other, data);
+  }
+
+  close(): void {
+    this.state.host.close(this.state, this);
+  }
+
+  onMessage(callback: (data: unknown) => void): void {
+    this.#onMessage = callback;
+    const kept = this.#kept;
+    if (kept === null) return;
+    this.#kept = null;
+    for (const data of kept) {
+      try {
+        callback(data);
+      } catch (err) {
+        this.state.host.lost(this, data, asError(err, this));
+      }
+    }
+  }
+
+  onClose(callback: () => void): void {
+    this.#onClose = callback;
+    if (this.#closeArrived) {
+      this.#closeArrived = false;
+      callback();
+    }
+  }
+
+  /**
+   * Hands an incoming message to the callback, else to the hook, else keeps
+   * it. Throws what the callback or hook throws.
+   *
+   * @returns The hook's result (maybe a promise), or {@linkcode FULL}.
+   */
+  receive(data: unknown, handlers: MessageHandlers | null): unknown {
+    const cb = this.#onMessage;
+    if (cb !== null) return cb(data);
+    if (handlers !== null && handlers.onChannelMessage !== undefined) {
+      return handlers.onChannelMessage(this, data);
+    }
+    const kept = this.#kept ??= [];
+    if (kept.length >= this.state.host.capacity) return FULL;
+    kept.push(data);
+    return undefined;
+  }
+
+  /**
+   * Tells this end the other closed it.
+   *
+   * @returns The hook's result (maybe a promise).
+   */
+  closedByPeer(handlers: MessageHandlers | null): unknown {
+    const cb = this.#onClose;
+    if (cb !== null) return cb();
+    if (handlers !== null && handlers.onChannelClose !== undefined) {
+      return handlers.onChannelClose(this);
+    }
+    this.#closeArrived = true;
+    return undefined;
+  }
+}
+
+function asError(err: unknown, end: ChannelEnd): SwitchyardError {
+  return handlerFailed(end.self, "channel onMessage callback", err);
+}

@@ -1,0 +1,512 @@
+/**
+ * The message router: one owner of participant mailboxes and open channels.
+ *
+ * @module
+ */
+import type { SwitchyardError } from "../common/errors.ts";
+import { type ChannelEnd, type ChannelHost, ChannelState, FULL } from "./_channel.ts";
+import {
+  actorNotFound,
+  actorStopped,
+  channelNotFound,
+  channelRejected,
+  handlerFailed,
+  mailboxFull,
+  notAParticipant,
+} from "./_errors.ts";
+import {
+  CHANNEL_CLOSE,
+  CHANNEL_MESSAGE,
+  DeadlineBatcher,
+  Envelope,
+  Mailbox,
+  type MailboxHost,
+  MESSAGE,
+  OPEN,
+  REQUEST,
+} from "./_mailbox.ts";
+import type {
+  Channel,
+  DeadLetter,
+  MessageHandlers,
+  OpenChannelOptions,
+  Participant,
+  RegisterOptions,
+  RequestOptions,
+  SendOptions,
+} from "./types.ts";
+
+/**
+ * Finds the handlers of a participant that is not registered, e.g. by waking
+ * a sleeping actor. It may call `router.register(target, ...)` itself or
+ * return the handlers; `null` means there is no such participant.
+ */
+export type ResolveParticipant = (
+  target: string,
+) => MessageHandlers | null | Promise<MessageHandlers | null>;
+
+/** Options of {@linkcode MessageRouter}. */
+export interface MessageRouterOptions {
+  /**
+   * Messages a mailbox holds before `send`, `request`, `openChannel` and
+   * channel `send` fail with `mailbox_full`. The message being handled does
+   * not count; closes are never refused.
+   * @default {1024}
+   */
+  mailboxCapacity?: number;
+  /** Request and channel-open timeout in ms. @default {30000} */
+  defaultTimeout?: number;
+  /**
+   * Called with each one-way message that was accepted but not handled.
+   * @default logs `handler_failed` letters with `console.error`, ignores others
+   */
+  onDeadLetter?: (letter: DeadLetter) => void;
+  /**
+   * Called when a target is not registered. Meanwhile its messages wait in
+   * a pending mailbox (same capacity) and nothing else waits. Without it an
+   * unknown target fails at once with `actor_not_found`.
+   */
+  resolve?: ResolveParticipant;
+}
+
+function defaultDeadLetter(letter: DeadLetter): void {
+  if (letter.error.code === "handler_failed") console.error(letter.error);
+}
+
+function checkTimeout(timeout: number): number {
+  if (!(timeout > 0)) throw new RangeError(`Timeout must be > 0 ms, got ${timeout}`);
+  return timeout;
+}
+
+/**
+ * Routes one-way messages, requests and channels between participants
+ * (registered actors and outside parties such as socket clients). Routing
+ * never awaits: a full or stalled mailbox fails or delays only messages for
+ * that participant.
+ *
+ * Semantics: `send` is acknowledged when enqueued; each participant's
+ * mailbox is FIFO, so messages from one sender arrive in order; a full
+ * mailbox fails the sender with `mailbox_full` at once; request and open
+ * deadlines share one timer; when a participant is unregistered its queued
+ * and running requests fail with `actor_stopped`, its queued one-way
+ * messages become dead letters and its channels close (the other end is told).
+ *
+ * @example Send, request and open a channel
+ * ```ts
+ * import { MessageRouter } from "./message_router.ts";
+ * const router = new MessageRouter();
+ * router.register("counter", {
+ *   onRequest: (data) => (data as number) + 1,
+ *   onChannelOpen: (channel) => {
+ *     channel.onMessage((data) => channel.send(data));
+ *     return true;
+ *   },
+ * });
+ * console.assert((await router.request("counter", 41, { from: "me" })) === 42);
+ * const ch = await router.openChannel("me", "counter");
+ * const echoed = new Promise((resolve) => ch.onMessage(resolve));
+ * ch.send("hi");
+ * console.assert((await echoed) === "hi");
+ * ch.close();
+ * ```
+ */
+export class MessageRouter {
+  #mailboxes = new Map<string, Mailbox>();
+  #channels = new Map<string, ChannelState>();
+  #byParticipant = new Map<string, Set<ChannelState>>();
+  #capacity: number;
+  #timeout: number;
+  #onDeadLetter: (letter: DeadLetter) => void;
+  #resolve: ResolveParticipant | undefined;
+  #nextChannel = 0;
+  #anon: SendOptions = {};
+  #mailboxHost: MailboxHost;
+  #batcher = new DeadlineBatcher();
+  #channelHost: ChannelHost;
+
+  /**
+   * Creates a router with no participants.
+   *
+   * @param options Capacity, default timeout, dead-letter hook and resolver.
+   * @throws {RangeError} When the capacity is not a positive integer or the timeout not > 0.
+   */
+  constructor(options: MessageRouterOptions = {}) {
+    const capacity = options.mailboxCapacity ?? 1024;
+    if (!Number.isInteger(capacity) || capacity < 1) {
+      throw new RangeError(`Mailbox capacity must be a positive integer, got ${capacity}`);
+    }
+    this.#capacity = capacity;
+    this.#timeout = checkTimeout(options.defaultTimeout ?? 30_000);
+    this.#onDeadLetter = options.onDeadLetter ?? defaultDeadLetter;
+    this.#resolve = options.resolve;
+    this.#mailboxHost = {
+      deadLetter: (target, env, error) =>
+        this.#dead({
+          kind: env.kind === MESSAGE ? "message" : "channel_message",
+          target,
+          from: env.from,
+          data: env.data,
+          ...(env.end ? { channel: env.end.id } : {}),
+          error,
+        }),
+      opened: (env, accepted) => this.#opened(env, accepted),
+      report: (error) => console.error(error),
+    };
+    this.#channelHost = {
+      capacity,
+      deliver: (to, data) => this.#deliver(to, data),
+      close: (state, by) => this.#close(state, by),
+      lost: (to, data, error) =>
+        this.#dead({
+          kind: "channel_message",
+          target: to.self,
+          from: to.peer,
+          data,
+          channel: to.id,
+          error,
+        }),
+    };
+  }
+
+  /** Mailbox capacity per participant. */
+  get mailboxCapacity(): number {
+    return this.#capacity;
+  }
+
+  /**
+   * Registers a participant. If it was being resolved, the messages that
+   * waited for it are handled first, in order.
+   *
+   * @param id Participant id (an actor id).
+   * @param handlers Its hooks.
+   * @param options `serial: false` for forwarding handler objects.
+   * @throws {TypeError} When `id` is already registered.
+   */
+  register(id: string, handlers: MessageHandlers, options: RegisterOptions = {}): void {
+    const serial = options.serial ?? true;
+    const mb = this.#mailboxes.get(id);
+    if (mb !== undefined) {
+      if (mb.handlers !== null) throw new TypeError(`Participant "${id}" is already registered`);
+      mb.activate(handlers, serial);
+      return;
+    }
+    this.#mailboxes.set(id, new Mailbox(id, this.#capacity, this.#mailboxHost, handlers, serial));
+  }
+
+  /**
+   * Unregisters a participant (its actor stopped). Its queued and running
+   * requests and channel opens fail with `actor_stopped`, its queued one-way
+   * messages go to the dead-letter hook and its channels close, telling the
+   * other ends.
+   *
+   * @param id Participant id.
+   * @returns Whether it was registered (or being resolved).
+   */
+  unregister(id: string): boolean {
+    const mb = this.#mailboxes.get(id);
+    if (mb !== undefined) {
+      this.#mailboxes.delete(id);
+      mb.stop(actorStopped(id));
+    }
+    const states = this.#byParticipant.get(id);
+    if (states !== undefined) {
+      for (const s of states) this.#close(s, s.a.self === id ? s.a : s.b);
+    }
+    return mb !== undefined;
+  }
+
+  /**
+   * Whether a participant is registered (not merely being resolved).
+   *
+   * @param id Participant id.
+   * @returns `true` when registered.
+   */
+  has(id: string): boolean {
+    const mb = this.#mailboxes.get(id);
+    return mb !== undefined && mb.handlers !== null;
+  }
+
+  /**
+   * Sends a one-way message, acknowledged when enqueued (in the target's
+   * mailbox, or in its pending mailbox while it is resolved; if resolving
+   * then fails the message becomes a dead letter).
+   *
+   * @param target Participant id.
+   * @param data The payload.
+   * @param options The sender.
+   * @throws {SwitchyardError} `actor_not_found`, `mailbox_full`.
+   */
+  send(target: string, data: unknown, options: SendOptions = this.#anon): void {
+    const mb = this.#mailboxes.get(target) ?? this.#wake(target);
+    if (
+      !mb.push(new Envelope(MESSAGE, options.from ?? "anonymous", data, null, target, null, null))
+    ) {
+      throw mailboxFull(target, this.#capacity);
+    }
+  }
+
+  /**
+   * Sends a request and waits for the reply. The deadline is swept by the
+   * shared timer; a request that times out while still queued is never run.
+   *
+   * @param target Participant id.
+   * @param data The payload.
+   * @param options The sender and timeout.
+   * @returns The reply.
+   * @throws {SwitchyardError} (rejects) `actor_not_found`, `mailbox_full`,
+   * `request_timed_out`, `actor_stopped`, `handler_failed`, or a public error
+   * the handler threw.
+   */
+  request(target: string, data: unknown, options: RequestOptions = this.#anon): Promise<unknown> {
+    const timeout = options.timeout ?? this.#timeout;
+    return new Promise((resolve, reject) => {
+      const mb = this.#mailboxes.get(target) ?? this.#wake(target);
+      const reply = new Envelope(
+        REQUEST,
+        options.from ?? "anonymous",
+        data,
+        null,
+        target,
+        resolve,
+        reject,
+      );
+      if (!mb.push(reply)) {
+        throw mailboxFull(target, this.#capacity);
+      }
+      if (timeout !== Infinity) this.#batcher.add(reply, checkTimeout(timeout));
+    });
+  }
+
+  /**
+   * Opens a channel from `initiator` to `target`, which accepts or rejects
+   * in `onChannelOpen`.
+   *
+   * @param initiator Participant id of the opener (need not be registered).
+   * @param target Participant id.
+   * @param options Initial payload and timeout.
+   * @returns The initiator's end.
+   * @throws {SwitchyardError} (rejects) `actor_not_found`, `mailbox_full`,
+   * `channel_rejected`, `request_timed_out`, `actor_stopped`, `handler_failed`.
+   */
+  openChannel(
+    initiator: string,
+    target: string,
+    options: OpenChannelOptions = {},
+  ): Promise<Channel> {
+    const timeout = options.timeout ?? this.#timeout;
+    return new Promise((resolve, reject) => {
+      const mb = this.#mailboxes.get(target) ?? this.#wake(target);
+      const state = new ChannelState(
+        `ch${++this.#nextChannel}`,
+        initiator,
+        target,
+        this.#channelHost,
+      );
+      const reply = new Envelope(
+        OPEN,
+        initiator,
+        options.initial,
+        state.b,
+        target,
+        resolve,
+        reject,
+      );
+      if (!mb.push(reply)) {
+        throw mailboxFull(target, this.#capacity);
+      }
+      if (timeout !== Infinity) this.#batcher.add(reply, checkTimeout(timeout));
+    });
+  }
+
+  /**
+   * Sends on a channel by id on behalf of `by`.
+   *
+   * @param channel Channel id.
+   * @param data The payload.
+   * @param options `by`: the participant sending.
+   * @throws {SwitchyardError} `channel_not_found`, `not_a_participant`, `mailbox_full`.
+   */
+  sendOnChannel(channel: string, data: unknown, options: { by: string }): void {
+    this.#endOf(channel, options.by).send(data);
+  }
+
+  /**
+   * Closes a channel by id on behalf of `by`, after checking that `by` is
+   * one of its two participants.
+   *
+   * @param channel Channel id.
+   * @param options `by`: the participant closing.
+   * @throws {SwitchyardError} `channel_not_found`, `not_a_participant`.
+   */
+  closeChannel(channel: string, options: { by: string }): void {
+    this.#endOf(channel, options.by).close();
+  }
+
+  /**
+   * A facade bound to one participant id, e.g. for an actor's `c.messages`.
+   *
+   * @param id The participant id used as sender and initiator.
+   * @returns `{ id, send, request, openChannel }`.
+   */
+  participant(id: string): Participant {
+    const from: SendOptions = { from: id };
+    return {
+      id,
+      send: (target, data) => this.send(target, data, from),
+      request: (target, data, options) =>
+        this.request(target, data, { from: id, timeout: options?.timeout }),
+      openChannel: (target, initial, options) =>
+        this.openChannel(id, target, { initial, timeout: options?.timeout }),
+    };
+  }
+
+  /** Open channels and queued messages, for tests and metrics. */
+  get stats(): { participants: number; channels: number; queued: number } {
+    let queued = 0;
+    for (const mb of this.#mailboxes.values()) queued += mb.size;
+    return { participants: this.#mailboxes.size, channels: this.#channels.size, queued };
+  }
+
+  #endOf(channel: string, by: string): ChannelEnd {
+    const s = this.#channels.get(channel);
+    if (s === undefined || s.closed) throw channelNotFound(channel);
+    if (s.a.self === by) return s.a;
+    if (s.b.self === by) return s.b;
+    throw notAParticipant(channel, by);
+  }
+
+  #dead(letter: DeadLetter): void {
+    try {
+      this.#onDeadLetter(letter);
+    } catch (err) {
+      console.error(err);
+    }
+  }
+
+  /** Creates a pending mailbox for an unregistered target and resolves it. */
+  #wake(target: string): Mailbox {
+    const resolve = this.#resolve;
+    if (resolve === undefined) throw actorNotFound(target);
+    const mb = new Mailbox(target, this.#capacity, this.#mailboxHost, null, true);
+    this.#mailboxes.set(target, mb);
+    let r: MessageHandlers | null | Promise<MessageHandlers | null>;
+    try {
+      r = resolve(target);
+    } catch (err) {
+      this.#mailboxes.delete(target);
+      throw handlerFailed(target, "resolve", err);
+    }
+    if (r instanceof Promise) {
+      r.then(
+        (h) => this.#woken(mb, h),
+        (err) => this.#notWoken(mb, handlerFailed(target, "resolve", err)),
+      );
+      return mb;
+    }
+    if (mb.handlers === null) {
+      if (r === null) {
+        this.#mailboxes.delete(target);
+        throw actorNotFound(target);
+      }
+      mb.activate(r, true);
+    }
+    return mb;
+  }
+
+  #woken(mb: Mailbox, handlers: MessageHandlers | null): void {
+    if (mb.stopped || mb.handlers !== null) return; // unregistered, or registered itself
+    if (handlers === null) this.#notWoken(mb, actorNotFound(mb.id));
+    else mb.activate(handlers, true);
+  }
+
+  #notWoken(mb: Mailbox, error: SwitchyardError): void {
+    if (mb.stopped || mb.handlers !== null) return;
+    if (this.#mailboxes.get(mb.id) === mb) this.#mailboxes.delete(mb.id);
+    mb.stop(error);
+  }
+
+  #opened(env: Envelope, accepted: unknown): void {
+    const reply = env;
+    const state = env.end!.state;
+    if (state.closed) return; // its target stopped meanwhile
+    if (accepted !== true) {
+      state.closed = true;
+      reply.fail(channelRejected(state.b.self));
+      return;
+    }
+    if (reply.done) {
+      // The initiator gave up (timeout): the target learns the channel closed.
+      state.open = true;
+      this.#close(state, state.a);
+      return;
+    }
+    state.open = true;
+    this.#channels.set(state.id, state);
+    this.#index(state.a.self).add(state);
+    this.#index(state.b.self).add(state);
+    reply.ok(state.a);
+    const early = state.early;
+    state.early = null;
+    if (early !== null) {
+      for (const data of early) {
+        try {
+          this.#deliver(state.a, data);
+        } catch (err) {
+          this.#channelHost.lost(state.a, data, err as SwitchyardError);
+        }
+      }
+    }
+  }
+
+  #index(id: string): Set<ChannelState> {
+    let set = this.#byParticipant.get(id);
+    if (set === undefined) this.#byParticipant.set(id, set = new Set());
+    return set;
+  }
+
+  #unindex(id: string, state: ChannelState): void {
+    const set = this.#byParticipant.get(id);
+    if (set === undefined) return;
+    set.delete(state);
+    if (set.size === 0) this.#byParticipant.delete(id);
+  }
+
+  #deliver(to: ChannelEnd, data: unknown): void {
+    const mb = this.#mailboxes.get(to.self);
+    if (mb !== undefined) {
+      if (!mb.push(new Envelope(CHANNEL_MESSAGE, to.peer, data, to, to.self, null, null))) {
+        throw mailboxFull(to.self, this.#capacity);
+      }
+      return;
+    }
+    // Not a registered actor (e.g. a socket client): hand over now.
+    let r: unknown;
+    try {
+      r = to.receive(data, null);
+    } catch (err) {
+      this.#channelHost.lost(to, data, handlerFailed(to.self, "channel onMessage callback", err));
+      return;
+    }
+    if (r === FULL) throw mailboxFull(to.self, this.#capacity);
+  }
+
+  #close(state: ChannelState, by: ChannelEnd): void {
+    if (state.closed) return;
+    state.closed = true;
+    if (!state.open) return;
+    this.#channels.delete(state.id);
+    this.#unindex(state.a.self, state);
+    this.#unindex(state.b.self, state);
+    const to = by.other;
+    const mb = this.#mailboxes.get(to.self);
+    if (mb !== undefined) {
+      mb.push(new Envelope(CHANNEL_CLOSE, by.self, undefined, to, to.self, null, null), true);
+      return;
+    }
+    try {
+      to.closedByPeer(null);
+    } catch (err) {
+      console.error(handlerFailed(to.self, "channel onClose callback", err));
+    }
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * Types shared by the message router, its socket endpoint and its client.
+ *
+ * @module
+ */
+
+/**
+ * What a participant receives. Every hook is optional. For one registered
+ * actor the router calls its hooks one at a time, in mailbox order: a hook
+ * that returns a promise holds back the next message until it settles
+ * (unless the actor was registered with `serial: false`). A hook never runs
+ * on the sender's call stack.
+ *
+ * Data is passed by reference in-process: a `Uint8Array` or any
+ * CBOR-serialisable value the sender must not mutate afterwards.
+ */
+export interface MessageHandlers {
+  /**
+   * A one-way message. A throw or rejection goes to the dead-letter hook
+   * as `handler_failed`.
+   *
+   * @param data The payload.
+   * @param from The sender's participant id.
+   */
+  onMessage?(data: unknown, from: string): void | Promise<void>;
+  /**
+   * A request. The returned or resolved value is the reply. A thrown public
+   * error (e.g. a `UserError`) reaches the caller with its code; anything
+   * else becomes `handler_failed`.
+   *
+   * @param data The payload.
+   * @param from The sender's participant id.
+   * @returns The reply, or a promise of it.
+   */
+  onRequest?(data: unknown, from: string): unknown;
+  /**
+   * Another participant opens a channel. Return or resolve `true` to accept;
+   * anything else rejects with `channel_rejected`. Messages sent on `channel`
+   * before accepting are delivered once accepted. Without this hook every
+   * channel is rejected.
+   *
+   * @param channel This actor's end of the channel.
+   * @param initial The initiator's initial payload.
+   * @returns Whether to accept.
+   */
+  onChannelOpen?(channel: Channel, initial: unknown): boolean | Promise<boolean>;
+  /**
+   * A message on a channel of this actor's whose end has no `onMessage`
+   * callback.
+   *
+   * @param channel This actor's end.
+   * @param data The payload.
+   */
+  onChannelMessage?(channel: Channel, data: unknown): void | Promise<void>;
+  /**
+   * The other participant closed a channel (or stopped), for an end that has
+   * no `onClose` callback.
+   *
+   * @param channel This actor's end, now closed.
+   */
+  onChannelClose?(channel: Channel): void | Promise<void>;
+}
+
+/**
+ * One participant's end of a bidirectional channel.
+ *
+ * Incoming messages go to the `onMessage` callback when one is set, else to
+ * the owner's `onChannelMessage` hook; messages that arrive before either
+ * exists are kept (up to the mailbox capacity) and handed to the first
+ * callback. Order is FIFO per direction, and a close is delivered after every
+ * message sent before it.
+ */
+export interface Channel {
+  /** Channel id, the same on both ends. */
+  readonly id: string;
+  /** Participant id owning this end. */
+  readonly self: string;
+  /** Participant id of the other end. */
+  readonly peer: string;
+  /** Whether the channel is closed. */
+  readonly closed: boolean;
+  /**
+   * Sends a message to the other end; acknowledged when enqueued.
+   *
+   * @param data The payload.
+   * @throws {SwitchyardError} `channel_not_found` once closed, `mailbox_full`
+   * when the other end's mailbox is full.
+   */
+  send(data: unknown): void;
+  /** Closes the channel and tells the other end. Idempotent. */
+  close(): void;
+  /**
+   * Sets the callback for incoming messages (replacing any previous one) and
+   * hands it the messages kept so far.
+   *
+   * @param callback Called once per message, in order.
+   */
+  onMessage(callback: (data: unknown) => void): void;
+  /**
+   * Sets the callback for a close by the other end (or its stop).
+   *
+   * @param callback Called at most once; at once if already closed by the other end.
+   */
+  onClose(callback: () => void): void;
+}
+
+/**
+ * The shape of the errors this module reports (a `SwitchyardError` at run
+ * time). Match on `code`, never on `instanceof`.
+ */
+export interface CodedError extends Error {
+  /** Stable snake_case code, e.g. `actor_stopped`. */
+  readonly code: string;
+  /** HTTP status it maps to. */
+  readonly status: number;
+  /** Safe, serialisable details. */
+  readonly metadata: unknown;
+}
+
+/** A one-way message that was accepted but could not be handled. */
+export interface DeadLetter {
+  /** `"message"` for `send`, `"channel_message"` for a channel message. */
+  kind: "message" | "channel_message";
+  /** The participant it was addressed to. */
+  target: string;
+  /** The sender. */
+  from: string;
+  /** The payload. */
+  data: unknown;
+  /** The channel id, for channel messages. */
+  channel?: string;
+  /**
+   * Why: `actor_not_found` (waking the target failed), `actor_stopped`,
+   * `handler_failed` (cause attached) or `channel_not_found` (no hook).
+   */
+  error: CodedError;
+}
+
+/** Options of `register`. */
+export interface RegisterOptions {
+  /**
+   * Whether hooks run one at a time. With `false` each hook is called as its
+   * message is dequeued without waiting for earlier promises: meant for
+   * handler objects that forward to a remote router, which orders by itself.
+   * @default {true}
+   */
+  serial?: boolean;
+}
+
+/** Who sends: options of `send`. */
+export interface SendOptions {
+  /** The sender's participant id. @default {"anonymous"} */
+  from?: string;
+}
+
+/** Options of `request`. */
+export interface RequestOptions extends SendOptions {
+  /**
+   * Milliseconds before the request fails with `request_timed_out`;
+   * `Infinity` for none. @default the router's `defaultTimeout`
+   */
+  timeout?: number;
+}
+
+/** Options of `openChannel`. */
+export interface OpenChannelOptions {
+  /** Payload handed to the target's `onChannelOpen`. */
+  initial?: unknown;
+  /** Milliseconds to wait for acceptance. @default the router's `defaultTimeout` */
+  timeout?: number;
+}
+
+/**
+ * A router facade bound to one participant id, for actor contexts
+ * (`c.messages`) and embedders.
+ */
+export interface Participant {
+  /** The participant id used as `from` and as initiator. */
+  readonly id: string;
+  /**
+   * Sends a one-way message; see `MessageRouter.send`.
+   *
+   * @param target Participant id.
+   * @param data The payload.
+   */
+  send(target: string, data: unknown): void;
+  /**
+   * Sends a request; see `MessageRouter.request`.
+   *
+   * @param target Participant id.
+   * @param data The payload.
+   * @param options Timeout.
+   * @returns The reply.
+   */
+  request(target: string, data: unknown, options?: { timeout?: number }): Promise<unknown>;
+  /**
+   * Opens a channel; see `MessageRouter.openChannel`.
+   *
+   * @param target Participant id.
+   * @param initial Payload for the target's `onChannelOpen`.
+   * @param options Timeout.
+   * @returns This participant's end.
+   */
+  openChannel(target: string, initial?: unknown, options?: { timeout?: number }): Promise<Channel>;
+}

@@ -1,0 +1,206 @@
+/**
+ * `setup({ use })` and `registry.createServer({ driver })`: the registry of
+ * actor types and the server that serves them (manager router, actor router,
+ * driver, inline client).
+ *
+ * @module
+ */
+import { z } from "zod";
+import { DEFAULT_MAX_BODY_SIZE } from "../common/body.ts";
+import { SwitchyardError } from "../common/errors.ts";
+import { ActorDefinition, type AnyActorDefinition } from "../actor/definition.ts";
+import type { Logger } from "../actor/context.ts";
+import { ActorInstance } from "../actor/instance.ts";
+import { createActorRouter } from "../actor/router.ts";
+import { type Client, createClientWithDriver } from "../client/client.ts";
+import type { ActorDriver } from "../actor/driver.ts";
+import type { DriverFactory, ManagerDriver } from "../manager/driver.ts";
+import { type CorsOptions, createManagerRouter, type ManagerRouter } from "../manager/router.ts";
+import { detectUpgrader, type Upgrader } from "../runtime/upgrade.ts";
+import { InlineClientDriver } from "./inline_driver.ts";
+import { Metrics } from "./metrics.ts";
+
+/** Options of {@linkcode Registry.createServer}. */
+export interface ServerOptions {
+  /** The driver, e.g. `memoryDriver()`. */
+  driver: DriverFactory;
+  /** Largest request body or WebSocket frame, bytes. @default {1048576} */
+  maxBodySize?: number;
+  /** CORS for browsers on other origins; off by default. */
+  cors?: CorsOptions;
+  /** Bearer token for `GET /actors`; the listing is off without it. */
+  operatorToken?: string;
+  /** Inline client settings. */
+  inline?: { fastPath?: boolean };
+  /** Where logs go. @default {console} */
+  logger?: (level: "debug" | "info" | "warn" | "error", message: string, data: Record<string, unknown>) => void;
+}
+
+const fn = z.custom<(...a: unknown[]) => unknown>((v) => typeof v === "function");
+const serverSchema = z.object({
+  driver: z.object({ name: z.string(), create: fn }).passthrough(),
+  maxBodySize: z.number().int().positive().max(1024 ** 3).default(DEFAULT_MAX_BODY_SIZE),
+  cors: z.object({
+    origin: z.union([z.string(), z.array(z.string()), fn]),
+    credentials: z.boolean().optional(),
+    maxAge: z.number().int().nonnegative().optional(),
+  }).strict().optional(),
+  operatorToken: z.string().min(16).optional(),
+  inline: z.object({ fastPath: z.boolean().default(true) }).strict().default({ fastPath: true }),
+  logger: fn.optional(),
+}).strict();
+
+/** A running server: `fetch` for the host, `client` for server code. */
+export interface Server<R extends Registry = Registry> {
+  /**
+   * Serves a request (Deno.serve, Workers `fetch`, the Node adapter). `env`
+   * may carry `upgradeWebSocket` where the runtime has no built-in upgrade.
+   */
+  fetch(request: Request, env?: unknown): Promise<Response>;
+  /** The inline client: same API as the remote client, no HTTP, no `onAuth`. */
+  readonly client: Client<R>;
+  /** The manager driver (for the gateway's `actor://` targets and tools). */
+  readonly manager: ManagerDriver;
+  /** Stops every actor (state flushed) and the driver. */
+  shutdown(): Promise<void>;
+}
+
+/** Actor types by name. */
+export type ActorTypes = Record<string, AnyActorDefinition>;
+
+/** The registry of actor types. */
+export class Registry<TActors extends ActorTypes = ActorTypes> {
+  /** Actor definitions by name. */
+  readonly actors: TActors;
+
+  /** @param actors Actor definitions by name. */
+  constructor(actors: TActors) {
+    this.actors = actors;
+  }
+
+  /**
+   * Creates a server with a driver.
+   *
+   * @param options Driver and settings.
+   * @returns The server.
+   * @throws {SwitchyardError} `invalid_config` for unknown or invalid options.
+   */
+  createServer(options: ServerOptions): Server<this> {
+    const parsed = serverSchema.safeParse(options);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new SwitchyardError(
+        "invalid_config",
+        `Server options are invalid at "${issue?.path.join(".") ?? ""}": ${issue?.message}`,
+      );
+    }
+    return createServer(this, options, parsed.data.maxBodySize, parsed.data.inline.fastPath);
+  }
+}
+
+function consoleLogger(
+  level: "debug" | "info" | "warn" | "error",
+  message: string,
+  data: Record<string, unknown>,
+): void {
+  if (level === "debug") return;
+  console[level](`switchyard: ${message}`, data);
+}
+
+function createServer<R extends Registry>(
+  registry: R,
+  options: ServerOptions,
+  maxBodySize: number,
+  fastPath: boolean,
+): Server<R> {
+  const defs = registry.actors;
+  const has = (name: string) => Object.hasOwn(defs, name);
+  const metrics = new Metrics();
+  const log = options.logger ?? consoleLogger;
+  let client: Client<R> | undefined;
+  let loadActor: (id: string) => Promise<ActorInstance>;
+  const actorRouter = createActorRouter({ loadActor: (id) => loadActor(id), maxBodySize });
+  const host = {
+    client: () => client!,
+    logger(name: string, actorId: string): Logger {
+      const tag = { actor: name, actorId };
+      return {
+        debug: (m, d) => log("debug", m, { ...tag, ...d }),
+        info: (m, d) => log("info", m, { ...tag, ...d }),
+        warn: (m, d) => log("warn", m, { ...tag, ...d }),
+        error: (m, d) => log("error", m, { ...tag, ...d }),
+      };
+    },
+    onAction: (name: string, ok: boolean) => metrics.action(name, ok),
+  };
+  const { manager, actor } = options.driver.create({
+    actorRouter,
+    hasActorType: has,
+    createInstance: (record, driver: ActorDriver) => {
+      const def = defs[record.name];
+      if (!def) {
+        throw new SwitchyardError("actor_not_found", `Actor type "${record.name}" is not defined`, {
+          status: 404,
+          public: true,
+        });
+      }
+      return new ActorInstance(record, def.config, driver, host);
+    },
+  });
+  loadActor = (id) => actor.loadActor(id);
+  const router: ManagerRouter = createManagerRouter({
+    manager,
+    definitions: defs,
+    maxBodySize,
+    cors: options.cors,
+    operatorToken: options.operatorToken,
+    upgrader: detectUpgrader(),
+    metrics,
+  });
+  client = createClientWithDriver<R>(new InlineClientDriver(manager, { fastPath, hasActorType: has }));
+  return {
+    fetch: (request, env) => router.fetch(request, env as { upgradeWebSocket?: Upgrader }),
+    client,
+    manager,
+    async shutdown() {
+      await client!.dispose();
+      await manager.shutdown();
+    },
+  };
+}
+
+/**
+ * Creates the registry of actor types.
+ *
+ * @param config `use`: actor definitions by name.
+ * @returns The registry.
+ * @throws {SwitchyardError} `invalid_config` when a value is not an actor definition or a name is invalid.
+ *
+ * @example A registry with one actor on the memory driver
+ * ```ts
+ * import { actor, setup } from "@switchyard/core";
+ * import { memoryDriver } from "@switchyard/core/drivers/memory";
+ * const counter = actor({
+ *   state: { count: 0 },
+ *   actions: { increment: (c, by: number) => (c.state.count += by) },
+ * });
+ * const server = setup({ use: { counter } }).createServer({ driver: memoryDriver() });
+ * console.assert((await server.client.counter.getOrCreate(["a"]).increment(2)) === 2);
+ * await server.shutdown();
+ * ```
+ */
+export function setup<TActors extends ActorTypes>(config: { use: TActors }): Registry<TActors> {
+  const use = config?.use;
+  if (typeof use !== "object" || use === null) {
+    throw new SwitchyardError("invalid_config", 'Registry needs "use": actor definitions by name');
+  }
+  for (const [name, def] of Object.entries(use)) {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
+      throw new SwitchyardError("invalid_config", `Actor name "${name}" must be 1 to 64 letters, digits, "-" or "_"`);
+    }
+    if (!(def instanceof ActorDefinition)) {
+      throw new SwitchyardError("invalid_config", `Actor "${name}" is not made by actor()`);
+    }
+  }
+  return new Registry(use);
+}
