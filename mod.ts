@@ -58,6 +58,17 @@ export type {
 } from "./src/manager/driver.ts";
 export type { ActorRouter } from "./src/actor/router.ts";
 
+// Messaging (the full API is in ./messaging)
+export type { MessageRouter } from "./src/messaging/message_router.ts";
+export type {
+  Channel,
+  DeadLetter,
+  MessageHandlers,
+  Participant,
+  ServerMessagingOptions,
+} from "./src/messaging/types.ts";
+export type { MessagingAuth, MessagingGrant } from "./src/messaging/messaging_socket.ts";
+
 // Errors
 export { SwitchyardError, UserError } from "./src/common/errors.ts";
 export type { ErrorBody, SwitchyardErrorOptions, UserErrorOptions } from "./src/common/errors.ts";

@@ -90,7 +90,9 @@ class MemoryDriver implements ManagerDriver, ActorDriver {
   createActor(name: string, key: ActorKey, input?: unknown): Promise<ActorRecord> {
     if (this.#byKey.has(keyOf(name, key))) {
       return Promise.reject(
-        publicError("actor_already_exists", 409, `Actor "${name}" with this key already exists`, { key }),
+        publicError("actor_already_exists", 409, `Actor "${name}" with this key already exists`, {
+          key,
+        }),
       );
     }
     return Promise.resolve(this.#insert(name, key, input));
@@ -155,7 +157,9 @@ class MemoryDriver implements ManagerDriver, ActorDriver {
     }
     const pending = this.#loading.get(actorId);
     if (pending) return pending;
-    if (this.#closed) return Promise.reject(publicError("actor_stopped", 503, "Server is shutting down"));
+    if (this.#closed) {
+      return Promise.reject(publicError("actor_stopped", 503, "Server is shutting down"));
+    }
     const record = this.#byId.get(actorId);
     if (!record) return Promise.reject(publicError("actor_not_found", 404, "Actor is not found"));
     const instance = this.#ctx.createInstance(record, this);

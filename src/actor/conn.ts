@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type Encoding, encodeCbor } from "../common/encoding.ts";
+import { encodeCbor, type Encoding } from "../common/encoding.ts";
 import type { ServerMessage } from "../protocol/messages.ts";
 
 /** Where a connection's frames go: a WebSocket or an SSE stream. */
@@ -91,7 +91,7 @@ export class ConnState<CP = unknown, CS = unknown, A = unknown> implements Conn<
   state: CS;
   readonly auth: A | undefined;
   /** Event names this connection subscribed to. */
-  readonly subs = new Set<string>();
+  readonly subs: Set<string> = new Set();
   /** The live transport, if any. */
   sink: ConnSink | undefined;
   /** Highest event seq delivered (or buffered) for this connection. */
@@ -108,7 +108,14 @@ export class ConnState<CP = unknown, CS = unknown, A = unknown> implements Conn<
   #owner: ConnOwner;
 
   constructor(
-    init: { id: string; token: string; params: CP; state: CS; auth: A | undefined; bufferSize: number },
+    init: {
+      id: string;
+      token: string;
+      params: CP;
+      state: CS;
+      auth: A | undefined;
+      bufferSize: number;
+    },
     owner: ConnOwner,
   ) {
     this.id = init.id;

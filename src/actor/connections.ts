@@ -10,7 +10,11 @@ import { decode } from "../common/encoding.ts";
 import { publicError, toErrorBody } from "../common/errors.ts";
 import { deadlines } from "../common/deadlines.ts";
 import { randomId, randomToken, safeEqual } from "../common/ids.ts";
-import { type ClientMessage, parseClientMessage, type ServerMessage } from "../protocol/messages.ts";
+import {
+  type ClientMessage,
+  parseClientMessage,
+  type ServerMessage,
+} from "../protocol/messages.ts";
 import {
   CLOSE_BAD_TOKEN,
   CLOSE_FORBIDDEN,
@@ -118,7 +122,11 @@ export class Connections implements ConnOwner {
       msg = parseClientMessage(decode(data));
     } catch (err) {
       const id = (err as { metadata?: { id?: unknown } }).metadata?.id;
-      this.#reply(conn, sink, errorMessage(err, Number.isSafeInteger(id) ? id as number : undefined));
+      this.#reply(
+        conn,
+        sink,
+        errorMessage(err, Number.isSafeInteger(id) ? id as number : undefined),
+      );
       return;
     }
     this.#actor.touch();
@@ -185,11 +193,19 @@ export class Connections implements ConnOwner {
     const previous = conn.sink;
     conn.sink = sink;
     if (previous && previous !== sink) previous.close(4000, "Replaced by a newer transport");
-    const init: ServerMessage = { t: "init", connId: conn.id, token: conn.token, resumed, seq: conn.lastSeq };
+    const init: ServerMessage = {
+      t: "init",
+      connId: conn.id,
+      token: conn.token,
+      resumed,
+      seq: conn.lastSeq,
+    };
     sink.send(new Frame(init).get(sink.encoding));
     if (!resumed) return;
     const { gapUpTo, frames } = conn.replay(lastSeq);
-    if (gapUpTo) sink.send(new Frame({ t: "gap", after: lastSeq, upTo: gapUpTo }).get(sink.encoding));
+    if (gapUpTo) {
+      sink.send(new Frame({ t: "gap", after: lastSeq, upTo: gapUpTo }).get(sink.encoding));
+    }
     for (const f of frames) sink.send(f.get(sink.encoding));
   }
 

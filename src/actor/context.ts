@@ -5,6 +5,7 @@
  */
 import type { ActorKey } from "../protocol/query.ts";
 import type { Conn } from "./conn.ts";
+import type { Participant } from "../messaging/types.ts";
 
 export type { Conn } from "./conn.ts";
 
@@ -64,6 +65,12 @@ export interface ActorContext<S = unknown, V = unknown, CP = unknown, CS = unkno
   sleep(): void;
   /** A logger tagged with the actor. */
   readonly log: Logger;
+  /**
+   * The message router, as this actor (`from` is its actor id):
+   * `send(target, data)`, `request(target, data, { timeout })`,
+   * `openChannel(target, initial, { timeout })`. Targets are actor ids.
+   */
+  readonly messages: Participant;
 }
 
 /** What actions, `onFetch` and `onWebSocket` see. */

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { SwitchyardError } from "../common/errors.ts";
 import type { SocketLike } from "../common/socket.ts";
+import type { Channel } from "../messaging/types.ts";
 import type { ActionContext, ActorContext, Conn } from "./context.ts";
 import { isStandardSchema, type StandardSchema } from "./schema.ts";
 
@@ -70,7 +71,10 @@ export interface ActorConfig<S, V, CP, CS, A, I, TActions> {
   /** Initial connection state. Exclusive with `createConnState`. */
   connState?: CS;
   /** Builds a connection's state. */
-  createConnState?: (c: ActorContext<S, V, CP, CS, A>, args: ConnectArgs<CP, A>) => CS | Promise<CS>;
+  createConnState?: (
+    c: ActorContext<S, V, CP, CS, A>,
+    args: ConnectArgs<CP, A>,
+  ) => CS | Promise<CS>;
   /** The actions callers may run. */
   actions?: TActions & Record<string, ActionEntry<ActionContext<S, V, CP, CS, A>>>;
   /**
@@ -86,7 +90,10 @@ export interface ActorConfig<S, V, CP, CS, A, I, TActions> {
   /** Runs after an action (or hook) changed the state. */
   onStateChange?: (c: ActorContext<S, V, CP, CS, A>, state: S) => void;
   /** Runs before a connection is accepted; throw to reject it. */
-  onBeforeConnect?: (c: ActorContext<S, V, CP, CS, A>, args: ConnectArgs<CP, A>) => void | Promise<void>;
+  onBeforeConnect?: (
+    c: ActorContext<S, V, CP, CS, A>,
+    args: ConnectArgs<CP, A>,
+  ) => void | Promise<void>;
   /** Runs when a connection is established (not on a resume). */
   onConnect?: (c: ActorContext<S, V, CP, CS, A>, conn: Conn<CP, CS, A>) => void | Promise<void>;
   /** Runs when a connection ends for good. */
@@ -105,6 +112,36 @@ export interface ActorConfig<S, V, CP, CS, A, I, TActions> {
   onWake?: (c: ActorContext<S, V, CP, CS, A>) => void | Promise<void>;
   /** Sees every error an action or hook threw (after it was answered). */
   onError?: (c: ActorContext<S, V, CP, CS, A>, error: unknown) => void;
+  /**
+   * A one-way message from the message router (`from`: the sender's actor id
+   * or client participant id). Messaging hooks of one actor run one at a
+   * time, in mailbox order; a throw becomes a dead letter.
+   */
+  onMessage?: (
+    c: ActorContext<S, V, CP, CS, A>,
+    data: unknown,
+    from: string,
+  ) => void | Promise<void>;
+  /**
+   * A request from the message router; the returned value is the reply. A
+   * thrown `UserError` reaches the caller with its code, anything else as
+   * `handler_failed`.
+   */
+  onRequest?: (c: ActorContext<S, V, CP, CS, A>, data: unknown, from: string) => unknown;
+  /** Another participant opens a channel: return `true` to accept, anything else rejects. */
+  onChannelOpen?: (
+    c: ActorContext<S, V, CP, CS, A>,
+    channel: Channel,
+    initial: unknown,
+  ) => boolean | Promise<boolean>;
+  /** A message on one of this actor's channels (unless the channel has its own `onMessage`). */
+  onChannelMessage?: (
+    c: ActorContext<S, V, CP, CS, A>,
+    channel: Channel,
+    data: unknown,
+  ) => void | Promise<void>;
+  /** The other end closed a channel, or stopped (unless the channel has its own `onClose`). */
+  onChannelClose?: (c: ActorContext<S, V, CP, CS, A>, channel: Channel) => void | Promise<void>;
   /** Tunables. */
   options?: ActorOptions;
 }
@@ -165,12 +202,51 @@ const configSchema = z.object({
     message: 'Give "connState" or "createConnState", not both',
   });
 
-/** The validated, normalised definition the runtime uses. */
 // deno-lint-ignore no-explicit-any
-export type ResolvedConfig = z.output<typeof configSchema> & Record<string, any>;
+type Fn = (...args: any[]) => any;
+
+/** The validated, normalised definition the runtime uses (hooks untyped). */
+export interface ResolvedConfig {
+  /** Initial state. */
+  state?: unknown;
+  /** Options with their defaults filled in. */
+  options: Required<ActorOptions>;
+  /** Actions by name. */
+  actions: Record<string, ActionEntry>;
+  /** Initial connection state. */
+  connState?: unknown;
+  createState?: Fn;
+  createVars?: Fn;
+  createConnState?: Fn;
+  onAuth?: Fn;
+  onCreate?: Fn;
+  onStart?: Fn;
+  onStateChange?: Fn;
+  onBeforeConnect?: Fn;
+  onConnect?: Fn;
+  onDisconnect?: Fn;
+  onFetch?: Fn;
+  onWebSocket?: Fn;
+  onSleep?: Fn;
+  onWake?: Fn;
+  onError?: Fn;
+  onMessage?: Fn;
+  onRequest?: Fn;
+  onChannelOpen?: Fn;
+  onChannelMessage?: Fn;
+  onChannelClose?: Fn;
+}
 
 /** A validated actor type, ready for `setup({ use: { name: definition } })`. */
-export class ActorDefinition<S = unknown, V = unknown, CP = unknown, CS = unknown, A = unknown, I = unknown, TActions = unknown> {
+export class ActorDefinition<
+  S = unknown,
+  V = unknown,
+  CP = unknown,
+  CS = unknown,
+  A = unknown,
+  I = unknown,
+  TActions = unknown,
+> {
   /** The validated configuration (internal). */
   readonly config: ResolvedConfig;
   /** Type-level only: the actions, for typed clients. */
@@ -214,7 +290,9 @@ export function actor<
   I = undefined,
   // deno-lint-ignore ban-types
   TActions extends Record<string, ActionEntry<ActionContext<S, V, CP, CS, A>>> = {},
->(config: ActorConfig<S, V, CP, CS, A, I, TActions>): ActorDefinition<S, V, CP, CS, A, I, TActions> {
+>(
+  config: ActorConfig<S, V, CP, CS, A, I, TActions>,
+): ActorDefinition<S, V, CP, CS, A, I, TActions> {
   const parsed = configSchema.safeParse(config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

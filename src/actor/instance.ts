@@ -23,6 +23,8 @@ import type { ActionContext, Logger, Schedule } from "./context.ts";
 import { type ConnState, Frame } from "./conn.ts";
 import { Connections } from "./connections.ts";
 import { validateArgs } from "./schema.ts";
+import type { MessageRouter } from "../messaging/message_router.ts";
+import type { MessageHandlers, Participant } from "../messaging/types.ts";
 import { checkSerializable, trackState, unwrap } from "./state.ts";
 
 /** What the registry lends every instance. */
@@ -33,6 +35,8 @@ export interface InstanceHost {
   logger(name: string, actorId: string): Logger;
   /** Called for every action run (metrics). */
   onAction?(name: string, ok: boolean): void;
+  /** The server's message router; the instance registers itself there while it runs. */
+  messaging?: MessageRouter;
 }
 
 interface ScheduledEvent {
@@ -52,7 +56,15 @@ type Status = "new" | "running" | "stopping" | "stopped";
 
 /** Internal: the context object handed to actions and hooks. */
 class Ctx implements ActionContext {
-  constructor(readonly i: ActorInstance, readonly conn: ConnState | undefined, readonly auth: unknown) {}
+  readonly i: ActorInstance;
+  readonly conn: ConnState | undefined;
+  readonly auth: unknown;
+  // No parameter properties: Node's type stripping rejects them.
+  constructor(i: ActorInstance, conn: ConnState | undefined, auth: unknown) {
+    this.i = i;
+    this.conn = conn;
+    this.auth = auth;
+  }
   get state(): unknown {
     return this.i.stateProxy;
   }
@@ -98,6 +110,9 @@ class Ctx implements ActionContext {
   sleep(): void {
     queueMicrotask(() => void this.i.sleep());
   }
+  get messages(): Participant {
+    return this.i.messages;
+  }
 }
 
 /** One live actor. */
@@ -108,16 +123,14 @@ export class ActorInstance {
   readonly def: ResolvedConfig;
   /** Host services. */
   readonly host: InstanceHost;
-  /** Connections of this actor. */
-  readonly connections: Connections;
   /** Ephemeral vars. */
   vars: unknown;
-  /** The actor's logger. */
-  readonly log: Logger;
   /** The tracked state. */
   stateProxy: unknown;
-  /** Schedules actions (persisted). */
-  readonly schedule: Schedule;
+  // Made on first use: an idle actor should cost little heap (see docs/benchmarks.md).
+  #connections: Connections | undefined;
+  #log: Logger | undefined;
+  #schedule: Schedule | undefined;
   #driver: ActorDriver;
   #raw: unknown;
   #events: ScheduledEvent[] = [];
@@ -132,7 +145,10 @@ export class ActorInstance {
   #lastActive = Date.now();
   #idle: Deadline | undefined;
   #stopped: Promise<void> | undefined;
-  #ctx: Ctx;
+  #ctx: Ctx | undefined;
+  // --- messaging wiring (issue 4) ---
+  #messages: Participant | undefined;
+  #registered = false;
 
   /**
    * @param record The actor's record.
@@ -145,10 +161,21 @@ export class ActorInstance {
     this.def = def;
     this.#driver = driver;
     this.host = host;
-    this.log = host.logger(record.name, record.actorId);
-    this.connections = new Connections(this);
-    this.#ctx = new Ctx(this, undefined, undefined);
-    this.schedule = {
+  }
+
+  /** Connections of this actor. */
+  get connections(): Connections {
+    return this.#connections ??= new Connections(this);
+  }
+
+  /** The actor's logger. */
+  get log(): Logger {
+    return this.#log ??= this.host.logger(this.record.name, this.record.actorId);
+  }
+
+  /** Schedules actions (persisted). */
+  get schedule(): Schedule {
+    return this.#schedule ??= {
       after: (ms, action, ...args) => this.#scheduleAt(Date.now() + ms, action, args),
       at: (ts, action, ...args) => this.#scheduleAt(ts, action, args),
     };
@@ -166,7 +193,7 @@ export class ActorInstance {
 
   /** A context without a caller, for hooks. */
   get context(): Ctx {
-    return this.#ctx;
+    return this.#ctx ??= new Ctx(this, undefined, undefined);
   }
 
   /**
@@ -176,7 +203,7 @@ export class ActorInstance {
   async start(): Promise<void> {
     const { def, record } = this;
     const bytes = await this.#driver.readState(record.actorId);
-    const ctx = this.#ctx;
+    const ctx = this.context;
     if (bytes) {
       const p = decodeCbor(bytes) as Persisted;
       this.#raw = p.state;
@@ -199,6 +226,107 @@ export class ActorInstance {
     this.#status = "running";
     if (this.#events.length) await this.#armAlarm();
     this.#armIdle();
+    this.attachMessaging();
+  }
+
+  // --- messaging wiring (issue 4) ---
+
+  /** `c.messages`: the server's message router as this actor. */
+  get messages(): Participant {
+    if (this.#messages) return this.#messages;
+    const router = this.host.messaging;
+    if (!router) {
+      throw publicError(
+        "messaging_unavailable",
+        501,
+        "Message router is not available to this actor",
+      );
+    }
+    return (this.#messages = router.participant(this.record.actorId));
+  }
+
+  /**
+   * Registers this running instance with the message router under its actor
+   * id (idempotent). Called at the end of `start()` and by the router's
+   * resolver when a message wakes the actor.
+   */
+  attachMessaging(): void {
+    const router = this.host.messaging;
+    if (!router || this.#registered || this.#status !== "running") return;
+    // Actors without message hooks are not registered: an idle actor stays small.
+    const d = this.def;
+    if (!(d.onMessage || d.onRequest || d.onChannelOpen)) return;
+    if (router.has(this.record.actorId)) return;
+    router.register(this.record.actorId, this.#messageHandlers());
+    this.#registered = true;
+  }
+
+  #detachMessaging(): void {
+    if (!this.#registered) return;
+    this.#registered = false;
+    this.host.messaging!.unregister(this.record.actorId);
+  }
+
+  #messageHandlers(): MessageHandlers {
+    type Hook = (c: Ctx, a: unknown, b: unknown) => unknown;
+    const { onMessage, onRequest, onChannelOpen, onChannelMessage, onChannelClose } = this
+      .def as {
+        [K in "onMessage" | "onRequest" | "onChannelOpen" | "onChannelMessage" | "onChannelClose"]?:
+          Hook;
+      };
+    const h: MessageHandlers = {};
+    if (onMessage) {
+      h.onMessage = (data, from) => this.#hook("onMessage", onMessage, data, from) as void;
+    }
+    if (onRequest) h.onRequest = (data, from) => this.#hook("onRequest", onRequest, data, from);
+    if (onChannelOpen) {
+      h.onChannelOpen = (ch, initial) =>
+        this.#hook("onChannelOpen", onChannelOpen, ch, initial) as boolean;
+    }
+    if (onChannelMessage) {
+      h.onChannelMessage = (ch, data) =>
+        this.#hook("onChannelMessage", onChannelMessage, ch, data) as void;
+    }
+    if (onChannelClose) {
+      h.onChannelClose = (ch) =>
+        this.#hook("onChannelClose", onChannelClose, ch, undefined) as void;
+    }
+    return h;
+  }
+
+  /** Runs a messaging hook with `c`; counts as activity; reports errors, then rethrows them to the router. */
+  #hook(
+    where: string,
+    hook: (c: Ctx, a: unknown, b: unknown) => unknown,
+    a: unknown,
+    b: unknown,
+  ): unknown {
+    this.#inflight++;
+    let r: unknown;
+    try {
+      r = hook(this.context, a, b);
+    } catch (err) {
+      this.#hookDone();
+      this.reportError(err, where);
+      throw err;
+    }
+    if (!(r instanceof Promise)) {
+      this.#hookDone();
+      return r;
+    }
+    return r.then((v) => {
+      this.#hookDone();
+      return v;
+    }, (err) => {
+      this.#hookDone();
+      this.reportError(err, where);
+      throw err;
+    });
+  }
+
+  #hookDone(): void {
+    this.#inflight--;
+    this.#lastActive = Date.now();
   }
 
   /**
@@ -221,7 +349,9 @@ export class ActorInstance {
       throw publicError(
         "action_not_found",
         404,
-        `Cannot call action "${name.slice(0, 64)}" as it is not defined on actor "${this.record.name}"`,
+        `Cannot call action "${
+          name.slice(0, 64)
+        }" as it is not defined on actor "${this.record.name}"`,
       );
     }
     this.#assertRunning();
@@ -280,7 +410,12 @@ export class ActorInstance {
   }
 
   /** Hands a raw WebSocket to `onWebSocket` (closes it with 4004 when absent). */
-  async rawWebSocket(socket: SocketLike, request: Request, params: unknown, auth: unknown): Promise<void> {
+  async rawWebSocket(
+    socket: SocketLike,
+    request: Request,
+    params: unknown,
+    auth: unknown,
+  ): Promise<void> {
     const onWebSocket = this.def.onWebSocket;
     if (!onWebSocket || !this.running) {
       socket.close(4004, "Actor does not handle raw WebSockets");
@@ -305,8 +440,12 @@ export class ActorInstance {
   broadcast(name: string, args: unknown[]): void {
     const seq = ++this.#seq;
     let frame: Frame | undefined;
-    for (const conn of this.connections.live.values()) {
-      if (conn.subs.has(name)) conn.deliver(seq, frame ??= new Frame({ t: "event", seq, name, args }));
+    const conns = this.#connections?.live;
+    if (!conns) return;
+    for (const conn of conns.values()) {
+      if (conn.subs.has(name)) {
+        conn.deliver(seq, frame ??= new Frame({ t: "event", seq, name, args }));
+      }
     }
   }
 
@@ -329,12 +468,14 @@ export class ActorInstance {
   /** Logs an error and tells `onError`. */
   reportError(err: unknown, where: string): void {
     if (!(err instanceof SwitchyardError && err.public)) {
-      this.log.error(`Error in ${where}`, { error: err instanceof Error ? err.stack : String(err) });
+      this.log.error(`Error in ${where}`, {
+        error: err instanceof Error ? err.stack : String(err),
+      });
     }
     const onError = this.def.onError;
     if (onError) {
       try {
-        onError(this.#ctx, err);
+        onError(this.context, err);
       } catch (e) {
         this.log.error("onError threw", { error: String(e) });
       }
@@ -390,11 +531,12 @@ export class ActorInstance {
   sleep(): Promise<void> {
     if (this.#status !== "running") return this.whenStopped();
     this.#status = "stopping";
+    this.#detachMessaging(); // the next message wakes a new instance
     this.#stopped = (async () => {
       this.#idle?.cancel();
-      this.connections.closeAll(1001, "Actor is going to sleep");
+      this.#connections?.closeAll(1001, "Actor is going to sleep");
       try {
-        if (this.def.onSleep) await this.def.onSleep(this.#ctx);
+        if (this.def.onSleep) await this.def.onSleep(this.context);
       } catch (err) {
         this.reportError(err, "onSleep");
       }
@@ -409,9 +551,10 @@ export class ActorInstance {
   stop(): Promise<void> {
     if (this.#status === "stopping" || this.#status === "stopped") return this.whenStopped();
     this.#status = "stopping";
+    this.#detachMessaging();
     this.#stopped = (async () => {
       this.#idle?.cancel();
-      this.connections.closeAll(1001, "Server is shutting down");
+      this.#connections?.closeAll(1001, "Server is shutting down");
       await this.saveNow().catch(() => {});
       this.#status = "stopped";
     })();
@@ -439,7 +582,7 @@ export class ActorInstance {
       if (hook) {
         this.#inStateChange = true;
         try {
-          hook(this.#ctx, this.stateProxy);
+          hook(this.context, this.stateProxy);
         } catch (err) {
           this.reportError(err, "onStateChange");
         } finally {
@@ -453,8 +596,11 @@ export class ActorInstance {
   #withTimeout(p: Promise<unknown>, name: string): Promise<unknown> {
     const ms = this.def.options.actionTimeout;
     return new Promise((resolve, reject) => {
-      const d = deadlines.add(ms, () =>
-        reject(publicError("action_timed_out", 408, `Action "${name}" timed out after ${ms} ms`)));
+      const d = deadlines.add(
+        ms,
+        () =>
+          reject(publicError("action_timed_out", 408, `Action "${name}" timed out after ${ms} ms`)),
+      );
       p.then((v) => {
         d.cancel();
         resolve(v);
@@ -468,7 +614,11 @@ export class ActorInstance {
   async #scheduleAt(at: number, action: string, args: unknown[]): Promise<string> {
     if (!Number.isFinite(at)) throw new RangeError(`Schedule time must be finite, got ${at}`);
     if (!Object.hasOwn(this.def.actions, action)) {
-      throw publicError("action_not_found", 404, `Cannot schedule action "${action}" as it is not defined`);
+      throw publicError(
+        "action_not_found",
+        404,
+        `Cannot schedule action "${action}" as it is not defined`,
+      );
     }
     checkSerializable(args, "args");
     const event: ScheduledEvent = { id: randomId(), at, action, args: unwrap(args) };
@@ -493,7 +643,7 @@ export class ActorInstance {
     this.#idle = deadlines.add(wait, () => {
       this.#idle = undefined;
       if (this.#status !== "running") return;
-      const busy = this.#inflight > 0 || this.connections.live.size > 0;
+      const busy = this.#inflight > 0 || (this.#connections?.live.size ?? 0) > 0;
       if (!busy && Date.now() - this.#lastActive >= timeout) void this.sleep();
       else {
         if (busy) this.#lastActive = Date.now();

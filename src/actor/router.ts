@@ -75,7 +75,11 @@ function openRequest(request: Request): OpenRequest {
   const token = request.headers.get(HEADER_CONN_TOKEN);
   if (connId && token) {
     const lastSeq = Number(request.headers.get(HEADER_LAST_SEQ) ?? 0);
-    req.resume = { connId, token, lastSeq: Number.isSafeInteger(lastSeq) && lastSeq >= 0 ? lastSeq : 0 };
+    req.resume = {
+      connId,
+      token,
+      lastSeq: Number.isSafeInteger(lastSeq) && lastSeq >= 0 ? lastSeq : 0,
+    };
   }
   return req;
 }
@@ -132,8 +136,13 @@ export function createActorRouter(options: ActorRouterOptions): ActorRouter {
     const enc = parseEncoding(request.headers.get(HEADER_ENCODING));
     const bytes = await readBody(request, maxBodySize);
     const body = enc === "cbor" ? decode(bytes) : decodeJson(utf8(bytes));
-    const args = (body as { args?: unknown } | null)?.args ?? [];
-    if (!Array.isArray(args)) throw publicError("malformed_body", 400, 'Body field "args" must be a list');
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      throw publicError("malformed_body", 400, 'Body must be an object like {"args":[...]}');
+    }
+    const args = (body as { args?: unknown }).args ?? [];
+    if (!Array.isArray(args)) {
+      throw publicError("malformed_body", 400, 'Body field "args" must be a list');
+    }
     const auth = jsonHeader(request, HEADER_AUTH);
     const actor = await loadActor(actorIdOf(request));
     const output = await actor.runAction(c.req.param("name"), args, { auth });
@@ -146,13 +155,13 @@ export function createActorRouter(options: ActorRouterOptions): ActorRouter {
     const open = openRequest(request);
     const actor = await loadActor(actorIdOf(request));
     let controller!: ReadableStreamDefaultController<Uint8Array>;
-    let conn: ConnState | undefined;
+    const opened: { conn?: ConnState } = {};
     const stream = new ReadableStream<Uint8Array>({
       start(ctl) {
         controller = ctl;
       },
       cancel() {
-        if (conn) actor.connections.dropped(conn, sink, 1006);
+        if (opened.conn) actor.connections.dropped(opened.conn, sink, 1006);
       },
     });
     const sink: ConnSink = {
@@ -168,8 +177,10 @@ export function createActorRouter(options: ActorRouterOptions): ActorRouter {
         } catch { /* closed */ }
       },
     };
-    conn = await actor.connections.open(sink, open);
-    return new Response(stream, { headers: { ...SSE_HEADERS, [HEADER_ACTOR_ID]: actor.record.actorId } });
+    opened.conn = await actor.connections.open(sink, open);
+    return new Response(stream, {
+      headers: { ...SSE_HEADERS, [HEADER_ACTOR_ID]: actor.record.actorId },
+    });
   });
 
   app.post("/connections/message", async (c) => {
@@ -183,8 +194,12 @@ export function createActorRouter(options: ActorRouterOptions): ActorRouter {
     const enc = parseEncoding(request.headers.get(HEADER_ENCODING));
     const actor = await loadActor(actorIdOf(request));
     const conn = actor.connections.live.get(connId);
-    if (!conn || conn.closed) throw publicError("connection_not_found", 404, "Connection is not found");
-    if (!safeEqual(conn.token, token)) throw publicError("invalid_token", 401, "Connection token is invalid");
+    if (!conn || conn.closed) {
+      throw publicError("connection_not_found", 404, "Connection is not found");
+    }
+    if (!safeEqual(conn.token, token)) {
+      throw publicError("invalid_token", 401, "Connection token is invalid");
+    }
     const sink = conn.sink;
     if (!sink) throw publicError("connection_not_found", 404, "Connection has no open stream");
     void actor.connections.receive(conn, sink, enc === "cbor" ? bytes : utf8(bytes));
@@ -216,10 +231,18 @@ export function createActorRouter(options: ActorRouterOptions): ActorRouter {
       if (path.startsWith("/raw/websocket")) {
         const actor = await loadActor(actorIdOf(request));
         if (opened) await opened;
-        const inner = new Request(new URL(path.slice("/raw/websocket".length) || "/", request.url), {
-          headers: request.headers,
-        });
-        await actor.rawWebSocket(socket, inner, jsonHeader(request, HEADER_CONN_PARAMS), jsonHeader(request, HEADER_AUTH));
+        const inner = new Request(
+          new URL(path.slice("/raw/websocket".length) || "/", request.url),
+          {
+            headers: request.headers,
+          },
+        );
+        await actor.rawWebSocket(
+          socket,
+          inner,
+          jsonHeader(request, HEADER_CONN_PARAMS),
+          jsonHeader(request, HEADER_AUTH),
+        );
         return;
       }
       if (path !== "/connect/websocket") throw publicError("not_found", 404, "Route is not found");
@@ -238,7 +261,13 @@ export function createActorRouter(options: ActorRouterOptions): ActorRouter {
       onFrame = (data) => {
         const size = typeof data === "string" ? data.length : data.byteLength;
         if (size > maxMessageSize) {
-          s.send(JSON.stringify({ t: "error", code: "message_too_large", message: `Message is larger than ${maxMessageSize} bytes` }));
+          s.send(
+            JSON.stringify({
+              t: "error",
+              code: "message_too_large",
+              message: `Message is larger than ${maxMessageSize} bytes`,
+            }),
+          );
           s.close(CLOSE_TOO_LARGE, "message_too_large");
           return;
         }

@@ -9,7 +9,11 @@ import { publicError } from "../common/errors.ts";
 /** The result of a Standard Schema validation. */
 export type StandardResult<O> =
   | { readonly value: O; readonly issues?: undefined }
-  | { readonly issues: ReadonlyArray<{ readonly message: string; readonly path?: ReadonlyArray<unknown> }> };
+  | {
+    readonly issues: ReadonlyArray<
+      { readonly message: string; readonly path?: ReadonlyArray<unknown> }
+    >;
+  };
 
 /** A Standard Schema (v1), the interface zod v4 and others implement. */
 export interface StandardSchema<I = unknown, O = I> {

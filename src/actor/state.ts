@@ -76,7 +76,7 @@ const RAW = Symbol("raw");
  */
 export function trackState<T>(target: T, onChange: () => void): T {
   if (typeof target !== "object" || target === null) return target;
-  const cache = new WeakMap<object, object>();
+  let cache: WeakMap<object, object> | undefined; // made when a nested object is first read
   const handler: ProxyHandler<Record<PropertyKey, unknown>> = {
     get(obj, prop, receiver) {
       if (prop === RAW) return obj;
@@ -98,6 +98,7 @@ export function trackState<T>(target: T, onChange: () => void): T {
         }
         return v;
       }
+      cache ??= new WeakMap();
       let p = cache.get(v);
       if (!p) cache.set(v, p = new Proxy(v as Record<PropertyKey, unknown>, handler));
       return p;

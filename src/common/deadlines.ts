@@ -18,13 +18,18 @@ export interface Deadline {
 }
 
 class Entry implements Deadline {
-  constructor(
-    readonly at: number,
-    readonly fire: () => void,
-    readonly queue: Queue,
-    readonly owner: DeadlineSweeper,
-  ) {}
+  readonly at: number;
+  readonly fire: () => void;
+  readonly queue: Queue;
+  readonly owner: DeadlineSweeper;
   done = false;
+  // No parameter properties: Node's type stripping rejects them.
+  constructor(at: number, fire: () => void, queue: Queue, owner: DeadlineSweeper) {
+    this.at = at;
+    this.fire = fire;
+    this.queue = queue;
+    this.owner = owner;
+  }
   cancel(): void {
     if (this.done) return;
     this.done = true;

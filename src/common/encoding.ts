@@ -4,7 +4,10 @@
  *
  * @module
  */
-import { Decoder, Encoder } from "cbor-x";
+// The "encode"/"decode" entry points are cbor-x without its optional native
+// extractor: that addon is built for Node and crashes Deno when it loads.
+import { Decoder } from "cbor-x/decode";
+import { Encoder } from "cbor-x/encode";
 import { publicError } from "./errors.ts";
 
 /** A wire encoding. */

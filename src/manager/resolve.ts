@@ -28,16 +28,27 @@ export function queryIntents(query: ActorQuery): Intent[] {
  * @returns The actor's record.
  * @throws {SwitchyardError} `actor_not_found` (404), `actor_already_exists` (409).
  */
-export async function resolveQuery(manager: ManagerDriver, query: ActorQuery): Promise<ActorRecord> {
+export async function resolveQuery(
+  manager: ManagerDriver,
+  query: ActorQuery,
+): Promise<ActorRecord> {
   let record: ActorRecord | undefined;
-  if ("getForId" in query) record = await manager.getForId(query.getForId.name, query.getForId.actorId);
-  else if ("getForKey" in query) record = await manager.getWithKey(query.getForKey.name, query.getForKey.key);
-  else if ("getOrCreateForKey" in query) {
+  if ("getForId" in query) {
+    record = await manager.getForId(query.getForId.name, query.getForId.actorId);
+  } else if ("getForKey" in query) {
+    record = await manager.getWithKey(query.getForKey.name, query.getForKey.key);
+  } else if ("getOrCreateForKey" in query) {
     const q = query.getOrCreateForKey;
     record = await manager.getOrCreateWithKey(q.name, q.key, q.input);
-  } else record = await manager.createActor(query.create.name, query.create.key, query.create.input);
+  } else {record = await manager.createActor(
+      query.create.name,
+      query.create.key,
+      query.create.input,
+    );}
   if (!record) {
-    throw publicError("actor_not_found", 404, `Actor "${queryName(query)}" is not found`, { query });
+    throw publicError("actor_not_found", 404, `Actor "${queryName(query)}" is not found`, {
+      query,
+    });
   }
   return record;
 }

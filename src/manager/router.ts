@@ -27,12 +27,14 @@ import {
   parseSocketProtocols,
   WS_PROTOCOL,
 } from "../protocol/headers.ts";
-import { encodedResponse, errorResponse } from "../protocol/http.ts";
+import { errorResponse } from "../protocol/http.ts";
 import { type ActorQuery, parseQuery, queryName } from "../protocol/query.ts";
 import type { Upgrader } from "../runtime/upgrade.ts";
 import type { ManagerDriver } from "./driver.ts";
 import { assertActorType, queryIntents, resolveQuery } from "./resolve.ts";
 import type { Metrics } from "../registry/metrics.ts";
+import type { MessageRouter } from "../messaging/message_router.ts";
+import { type MessagingAuth, serveMessagingSocket } from "../messaging/messaging_socket.ts";
 
 /** CORS settings (off unless given). */
 export interface CorsOptions {
@@ -60,6 +62,8 @@ export interface ManagerRouterOptions {
   upgrader?: Upgrader;
   /** Metrics sink. */
   metrics: Metrics;
+  /** The message router and the auth hook of `GET /messages` (off without `auth`). */
+  messaging?: { router: MessageRouter; auth?: MessagingAuth };
 }
 
 /** The manager router: `fetch(request, env)`; `env.upgradeWebSocket` overrides the upgrader. */
@@ -126,22 +130,25 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
 
   if (options.cors) {
     const o = options.cors;
-    app.use("*", cors({
-      origin: o.origin,
-      credentials: o.credentials ?? false,
-      maxAge: o.maxAge ?? 600,
-      allowHeaders: [
-        "content-type",
-        "authorization",
-        HEADER_QUERY,
-        HEADER_ENCODING,
-        HEADER_CONN_PARAMS,
-        HEADER_CONN_ID,
-        HEADER_CONN_TOKEN,
-        HEADER_LAST_SEQ,
-      ],
-      exposeHeaders: [HEADER_ACTOR_ID],
-    }));
+    app.use(
+      "*",
+      cors({
+        origin: o.origin,
+        credentials: o.credentials ?? false,
+        maxAge: o.maxAge ?? 600,
+        allowHeaders: [
+          "content-type",
+          "authorization",
+          HEADER_QUERY,
+          HEADER_ENCODING,
+          HEADER_CONN_PARAMS,
+          HEADER_CONN_ID,
+          HEADER_CONN_TOKEN,
+          HEADER_LAST_SEQ,
+        ],
+        exposeHeaders: [HEADER_ACTOR_ID],
+      }),
+    );
   }
 
   /** Reads the query, runs onAuth, resolves the actor. */
@@ -152,7 +159,11 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
     assertActorType(def !== undefined && Object.hasOwn(definitions, name), name);
     const onAuth = def!.config.onAuth;
     if (!onAuth) {
-      throw publicError("forbidden", 403, `Actor "${name}" is not reachable from outside as it has no onAuth`);
+      throw publicError(
+        "forbidden",
+        403,
+        `Actor "${name}" is not reachable from outside as it has no onAuth`,
+      );
     }
     const intents = new Set<Intent>(queryIntents(query));
     if (intent) intents.add(intent);
@@ -170,8 +181,11 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
   }
 
   app.get("/health", () => Response.json({ status: "ok" }));
-  app.get("/metrics", () =>
-    new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4" } }));
+  app.get(
+    "/metrics",
+    () =>
+      new Response(metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4" } }),
+  );
 
   app.get("/actors", async (c) => {
     const token = options.operatorToken;
@@ -180,7 +194,7 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
     }
     const limit = Number(c.req.query("limit") ?? 100);
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) {
-      throw publicError("invalid_request", 400, "Query parameter \"limit\" must be 1 to 10000");
+      throw publicError("invalid_request", 400, 'Query parameter "limit" must be 1 to 10000');
     }
     const name = c.req.query("name");
     return Response.json({ actors: await manager.listActors({ name, limit }) });
@@ -199,7 +213,10 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
     const headers = actorHeaders(record.actorId, auth);
     headers.set(HEADER_ENCODING, enc);
     const url = `http://actor/action/${encodeURIComponent(c.req.param("name"))}`;
-    const res = await manager.proxyRequest(new Request(url, { method: "POST", headers, body }), record.actorId);
+    const res = await manager.proxyRequest(
+      new Request(url, { method: "POST", headers, body }),
+      record.actorId,
+    );
     return withActorId(res, record.actorId);
   });
 
@@ -209,11 +226,22 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
     const params = jsonHeader(request, HEADER_CONN_PARAMS, "malformed_header");
     const { record, auth } = await admit(request, "connect", params);
     const headers = actorHeaders(record.actorId, auth);
-    for (const h of [HEADER_ENCODING, HEADER_CONN_PARAMS, HEADER_CONN_ID, HEADER_CONN_TOKEN, HEADER_LAST_SEQ]) {
+    for (
+      const h of [
+        HEADER_ENCODING,
+        HEADER_CONN_PARAMS,
+        HEADER_CONN_ID,
+        HEADER_CONN_TOKEN,
+        HEADER_LAST_SEQ,
+      ]
+    ) {
       const v = request.headers.get(h);
       if (v !== null) headers.set(h, v);
     }
-    const res = await manager.proxyRequest(new Request("http://actor/connect/sse", { headers, signal: request.signal }), record.actorId);
+    const res = await manager.proxyRequest(
+      new Request("http://actor/connect/sse", { headers, signal: request.signal }),
+      record.actorId,
+    );
     return withActorId(res, record.actorId);
   });
 
@@ -237,27 +265,41 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
     const rest = url.pathname.slice("/actors/raw/http".length) || "/";
     const headers = actorHeaders(record.actorId, auth, forwardHeaders(request.headers));
     const hasBody = request.method !== "GET" && request.method !== "HEAD";
-    const init: RequestInit & { duplex?: string } = { method: request.method, headers, signal: request.signal };
+    const init: RequestInit & { duplex?: string } = {
+      method: request.method,
+      headers,
+      signal: request.signal,
+    };
     if (hasBody && request.body) {
       init.body = request.body;
       init.duplex = "half";
     }
-    const res = await manager.proxyRequest(new Request(`http://actor/raw/http${rest}${url.search}`, init), record.actorId);
+    const res = await manager.proxyRequest(
+      new Request(`http://actor/raw/http${rest}${url.search}`, init),
+      record.actorId,
+    );
     return withActorId(res, record.actorId);
   });
 
-  function upgrade(c: { req: { raw: Request }; env: { upgradeWebSocket?: Upgrader } | undefined }, path: string) {
+  function upgrade(
+    c: { req: { raw: Request }; env: { upgradeWebSocket?: Upgrader } | undefined },
+    path: string,
+  ) {
     const request = c.req.raw;
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       throw publicError("upgrade_required", 426, "Expected a WebSocket upgrade");
     }
     const upgrader = c.env?.upgradeWebSocket ?? options.upgrader;
-    if (!upgrader) throw publicError("websocket_unsupported", 501, "This host cannot accept WebSockets");
+    if (!upgrader) {
+      throw publicError("websocket_unsupported", 501, "This host cannot accept WebSockets");
+    }
     const values = parseSocketProtocols(request.headers.get("sec-websocket-protocol"));
     const raw = path.startsWith("/raw/");
     const protocol = raw && values.other.length ? values.other[0] : WS_PROTOCOL;
+    // Deno closes the request once it is upgraded: keep a copy of what we read later.
+    const snapshot = new Request(request.url, { headers: new Headers(request.headers) });
     const { socket, response } = upgrader(request, { protocol });
-    void serveSocket(request, socket, path, values);
+    void serveSocket(snapshot, socket, path, values);
     return response;
   }
 
@@ -277,7 +319,11 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
       const probe = new Request(request.url, { headers });
       const { record, auth, def } = await admit(probe, "connect", values.params);
       if (path.startsWith("/raw/websocket") && !def.config.onWebSocket) {
-        throw publicError("not_found", 404, `Actor "${record.name}" does not handle raw WebSockets`);
+        throw publicError(
+          "not_found",
+          404,
+          `Actor "${record.name}" does not handle raw WebSockets`,
+        );
       }
       const h = actorHeaders(record.actorId, auth, forwardHeaders(request.headers));
       h.set(HEADER_ENCODING, enc);
@@ -289,8 +335,15 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
       }
       metrics.socketOpened();
       socket.addEventListener("close", () => metrics.socketClosed());
-      await manager.proxyWebSocket(new Request(`http://actor${path}`, { headers: h }), record.actorId, socket);
+      await manager.proxyWebSocket(
+        new Request(`http://actor${path}`, { headers: h }),
+        record.actorId,
+        socket,
+      );
     } catch (err) {
+      if (!(err instanceof SwitchyardError && err.public)) {
+        console.error("switchyard: internal error", err);
+      }
       if (socket.readyState === 0) await new Promise((r) => socket.addEventListener("open", r));
       refuse({
         encoding: "json",
@@ -301,9 +354,45 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
   }
 
   app.get("/actors/connect/websocket", (c) => upgrade(c, "/connect/websocket"));
+  // --- messaging (issue 4): the message router's endpoint for outside clients ---
+  app.get("/messages", async (c) => {
+    const request = c.req.raw;
+    const messaging = options.messaging;
+    if (!messaging?.auth) {
+      throw publicError(
+        "forbidden",
+        403,
+        "Messaging endpoint is off as no auth hook is configured",
+      );
+    }
+    const encoding = parseEncoding(new URL(request.url).searchParams.get("encoding"));
+    const grant = await messaging.auth(request);
+    if (!grant) {
+      throw publicError("forbidden", 403, "Messaging connection was refused by the auth hook");
+    }
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      throw publicError("upgrade_required", 426, "Expected a WebSocket upgrade");
+    }
+    const upgrader = c.env?.upgradeWebSocket ?? options.upgrader;
+    if (!upgrader) {
+      throw publicError("websocket_unsupported", 501, "This host cannot accept WebSockets");
+    }
+    const { socket, response } = upgrader(request, {});
+    metrics.socketOpened();
+    socket.addEventListener("close", () => metrics.socketClosed());
+    serveMessagingSocket(messaging.router, socket, {
+      identity: grant.identity,
+      canAddress: grant.canAddress,
+      encoding,
+    });
+    return response;
+  });
   app.get("/actors/raw/websocket/*", (c) => {
     const url = new URL(c.req.url);
-    return upgrade(c, "/raw/websocket" + (url.pathname.slice("/actors/raw/websocket".length) || "/") + url.search);
+    return upgrade(
+      c,
+      "/raw/websocket" + (url.pathname.slice("/actors/raw/websocket".length) || "/") + url.search,
+    );
   });
 
   return {

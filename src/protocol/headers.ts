@@ -100,9 +100,11 @@ export interface SocketProtocolValues {
  * @param values Values to carry.
  * @returns Protocols, starting with {@linkcode WS_PROTOCOL}.
  */
-export function toSocketProtocols(values: Omit<SocketProtocolValues, "other"> & {
-  other?: string[];
-}): string[] {
+export function toSocketProtocols(
+  values: Omit<SocketProtocolValues, "other"> & {
+    other?: string[];
+  },
+): string[] {
   const out = [WS_PROTOCOL];
   if (values.query !== undefined) out.push(WS_PROTOCOL_QUERY + toBase64UrlJson(values.query));
   if (values.encoding) out.push(WS_PROTOCOL_ENCODING + values.encoding);

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type Encoding, encodeCbor } from "../common/encoding.ts";
+import { encodeCbor, type Encoding } from "../common/encoding.ts";
 import { toErrorBody } from "../common/errors.ts";
 
 const JSON_TYPE = "application/json";

@@ -78,7 +78,9 @@ export function parseQuery(v: unknown): ActorQuery {
   }
   const kind = keys[0]!;
   const body = v[kind];
-  if (!isRecord(body)) throw publicError("invalid_query", 400, `Actor query "${kind}" must be an object`);
+  if (!isRecord(body)) {
+    throw publicError("invalid_query", 400, `Actor query "${kind}" must be an object`);
+  }
   const name = checkName(body.name);
   switch (kind) {
     case "getForId": {

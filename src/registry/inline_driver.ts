@@ -94,8 +94,13 @@ export class InlineClientDriver implements ClientDriver {
 
   async connect(query: ActorQuery, options: ConnectOptions): Promise<SocketLike> {
     const actorId = await this.resolve(query);
-    const headers = new Headers({ [HEADER_ACTOR_ID]: actorId, [HEADER_ENCODING]: options.encoding });
-    if (options.params !== undefined) headers.set(HEADER_CONN_PARAMS, JSON.stringify(options.params));
+    const headers = new Headers({
+      [HEADER_ACTOR_ID]: actorId,
+      [HEADER_ENCODING]: options.encoding,
+    });
+    if (options.params !== undefined) {
+      headers.set(HEADER_CONN_PARAMS, JSON.stringify(options.params));
+    }
     if (options.resume) {
       headers.set(HEADER_CONN_ID, options.resume.connId);
       headers.set(HEADER_CONN_TOKEN, options.resume.token);
@@ -115,6 +120,9 @@ export class InlineClientDriver implements ClientDriver {
   async websocket(query: ActorQuery, path: string, protocols?: string[]): Promise<SocketLike> {
     const actorId = await this.resolve(query);
     const headers = new Headers({ [HEADER_ACTOR_ID]: actorId });
-    return await this.#manager.openWebSocket(`/raw/websocket${path}`, actorId, { headers, protocols });
+    return await this.#manager.openWebSocket(`/raw/websocket${path}`, actorId, {
+      headers,
+      protocols,
+    });
   }
 }

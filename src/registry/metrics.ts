@@ -42,7 +42,9 @@ export class Metrics {
       "# HELP switchyard_http_responses_total HTTP responses of the manager router by status.",
       "# TYPE switchyard_http_responses_total counter",
     ];
-    for (const [s, n] of this.#requests) lines.push(`switchyard_http_responses_total{status="${s}"} ${n}`);
+    for (const [s, n] of this.#requests) {
+      lines.push(`switchyard_http_responses_total{status="${s}"} ${n}`);
+    }
     lines.push(
       "# HELP switchyard_actions_total Actions run, by actor type and outcome.",
       "# TYPE switchyard_actions_total counter",

@@ -18,6 +18,8 @@ import type { DriverFactory, ManagerDriver } from "../manager/driver.ts";
 import { type CorsOptions, createManagerRouter, type ManagerRouter } from "../manager/router.ts";
 import { detectUpgrader, type Upgrader } from "../runtime/upgrade.ts";
 import { InlineClientDriver } from "./inline_driver.ts";
+import { MessageRouter } from "../messaging/message_router.ts";
+import type { ServerMessagingOptions } from "../messaging/types.ts";
 import { Metrics } from "./metrics.ts";
 
 /** Options of {@linkcode Registry.createServer}. */
@@ -33,7 +35,13 @@ export interface ServerOptions {
   /** Inline client settings. */
   inline?: { fastPath?: boolean };
   /** Where logs go. @default {console} */
-  logger?: (level: "debug" | "info" | "warn" | "error", message: string, data: Record<string, unknown>) => void;
+  logger?: (
+    level: "debug" | "info" | "warn" | "error",
+    message: string,
+    data: Record<string, unknown>,
+  ) => void;
+  /** The message router: mailbox capacity, default timeout, `/messages` auth hook. */
+  messaging?: ServerMessagingOptions;
 }
 
 const fn = z.custom<(...a: unknown[]) => unknown>((v) => typeof v === "function");
@@ -48,6 +56,12 @@ const serverSchema = z.object({
   operatorToken: z.string().min(16).optional(),
   inline: z.object({ fastPath: z.boolean().default(true) }).strict().default({ fastPath: true }),
   logger: fn.optional(),
+  messaging: z.object({
+    mailboxCapacity: z.number().int().positive().optional(),
+    defaultTimeout: z.number().positive().optional(),
+    auth: fn.optional(),
+    onDeadLetter: fn.optional(),
+  }).strict().optional(),
 }).strict();
 
 /** A running server: `fetch` for the host, `client` for server code. */
@@ -61,6 +75,8 @@ export interface Server<R extends Registry = Registry> {
   readonly client: Client<R>;
   /** The manager driver (for the gateway's `actor://` targets and tools). */
   readonly manager: ManagerDriver;
+  /** The message router: every running actor is registered under its actor id. */
+  readonly messaging: MessageRouter;
   /** Stops every actor (state flushed) and the driver. */
   shutdown(): Promise<void>;
 }
@@ -117,11 +133,33 @@ function createServer<R extends Registry>(
   const has = (name: string) => Object.hasOwn(defs, name);
   const metrics = new Metrics();
   const log = options.logger ?? consoleLogger;
-  let client: Client<R> | undefined;
-  let loadActor: (id: string) => Promise<ActorInstance>;
-  const actorRouter = createActorRouter({ loadActor: (id) => loadActor(id), maxBodySize });
+  // Filled in below, once the driver exists (the router and instances need them first).
+  const late: { client?: Client<R>; loadActor?: (id: string) => Promise<ActorInstance> } = {};
+  const loadActor = (id: string) => late.loadActor!(id);
+  const actorRouter = createActorRouter({ loadActor, maxBodySize });
+  // Messaging (issue 4): a message to an actor that is not loaded (or sleeps) loads it; its
+  // start() registers it. Remote actors would be forwarded here through the ManagerDriver.
+  const mo = options.messaging ?? {};
+  const messaging = new MessageRouter({
+    mailboxCapacity: mo.mailboxCapacity,
+    defaultTimeout: mo.defaultTimeout,
+    onDeadLetter: mo.onDeadLetter ??
+      ((l) =>
+        log("warn", "Message was not handled", {
+          target: l.target,
+          from: l.from,
+          code: l.error.code,
+        })),
+    resolve: async (id) => {
+      let instance = await loadActor(id);
+      if (!instance.running) instance = await loadActor(id); // it was going to sleep: load anew
+      instance.attachMessaging();
+      return null; // registered by attachMessaging, or actor_not_found
+    },
+  });
   const host = {
-    client: () => client!,
+    messaging,
+    client: () => late.client!,
     logger(name: string, actorId: string): Logger {
       const tag = { actor: name, actorId };
       return {
@@ -147,7 +185,7 @@ function createServer<R extends Registry>(
       return new ActorInstance(record, def.config, driver, host);
     },
   });
-  loadActor = (id) => actor.loadActor(id);
+  late.loadActor = (id) => actor.loadActor(id);
   const router: ManagerRouter = createManagerRouter({
     manager,
     definitions: defs,
@@ -156,14 +194,18 @@ function createServer<R extends Registry>(
     operatorToken: options.operatorToken,
     upgrader: detectUpgrader(),
     metrics,
+    messaging: { router: messaging, auth: mo.auth },
   });
-  client = createClientWithDriver<R>(new InlineClientDriver(manager, { fastPath, hasActorType: has }));
+  const client = late.client = createClientWithDriver<R>(
+    new InlineClientDriver(manager, { fastPath, hasActorType: has }),
+  );
   return {
     fetch: (request, env) => router.fetch(request, env as { upgradeWebSocket?: Upgrader }),
     client,
     manager,
+    messaging,
     async shutdown() {
-      await client!.dispose();
+      await client.dispose();
       await manager.shutdown();
     },
   };
@@ -196,7 +238,10 @@ export function setup<TActors extends ActorTypes>(config: { use: TActors }): Reg
   }
   for (const [name, def] of Object.entries(use)) {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
-      throw new SwitchyardError("invalid_config", `Actor name "${name}" must be 1 to 64 letters, digits, "-" or "_"`);
+      throw new SwitchyardError(
+        "invalid_config",
+        `Actor name "${name}" must be 1 to 64 letters, digits, "-" or "_"`,
+      );
     }
     if (!(def instanceof ActorDefinition)) {
       throw new SwitchyardError("invalid_config", `Actor "${name}" is not made by actor()`);

@@ -29,7 +29,10 @@ export function detectUpgrader(): Upgrader | undefined {
       const pair = new g.WebSocketPair();
       const [client, server] = Object.values(pair) as [unknown, SocketLike & { accept(): void }];
       server.accept();
-      return { socket: server, response: new Response(null, { status: 101, webSocket: client } as ResponseInit) };
+      return {
+        socket: server,
+        response: new Response(null, { status: 101, webSocket: client } as ResponseInit),
+      };
     };
   }
   return undefined;
