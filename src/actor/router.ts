@@ -171,8 +171,13 @@ export function createActorRouter(options: ActorRouterOptions): ActorRouter {
           controller.enqueue(te.encode(`data: ${frame as string}\n\n`));
         } catch { /* cancelled */ }
       },
-      close() {
+      close(code, reason) {
+        // An SSE stream cannot carry a close code: say it in a `close` event first, so the
+        // client can tell an ending from a dropped stream (which it resumes).
         try {
+          controller.enqueue(
+            te.encode(`event: close\ndata: ${JSON.stringify({ code, reason })}\n\n`),
+          );
           controller.close();
         } catch { /* closed */ }
       },
@@ -218,7 +223,8 @@ export function createActorRouter(options: ActorRouterOptions): ActorRouter {
 
   async function websocket(request: Request, socket: SocketLike): Promise<void> {
     socket.binaryType = "arraybuffer";
-    const path = new URL(request.url).pathname;
+    const reqUrl = new URL(request.url);
+    const path = reqUrl.pathname;
     const early: Array<string | Uint8Array> = [];
     let onFrame: ((data: string | Uint8Array) => void) | undefined;
     const opened = socket.readyState === CONNECTING
@@ -232,7 +238,7 @@ export function createActorRouter(options: ActorRouterOptions): ActorRouter {
         const actor = await loadActor(actorIdOf(request));
         if (opened) await opened;
         const inner = new Request(
-          new URL(path.slice("/raw/websocket".length) || "/", request.url),
+          new URL((path.slice("/raw/websocket".length) || "/") + reqUrl.search, request.url),
           {
             headers: request.headers,
           },

@@ -77,6 +77,7 @@ class PairSocket implements SocketLike {
   binaryType = "arraybuffer";
   peer!: PairSocket;
   #listeners: Record<string, Listener[]> = {};
+  #held: Record<string, unknown[]> = {};
 
   constructor(protocol: string) {
     this.protocol = protocol;
@@ -91,9 +92,7 @@ class PairSocket implements SocketLike {
       ? data
       : (data instanceof Uint8Array ? data.slice() : new Uint8Array(data.slice(0))).buffer;
     const peer = this.peer;
-    queueMicrotask(() => {
-      if (peer.readyState === OPEN) peer.dispatch("message", { data: payload });
-    });
+    queueMicrotask(() => peer.dispatch("message", { data: payload }));
   }
 
   close(code = 1000, reason = ""): void {
@@ -112,10 +111,23 @@ class PairSocket implements SocketLike {
   addEventListener(type: string, listener: (ev: never) => void): void {
     (this.#listeners[type] ??= []).push(listener);
     if (type === "open") queueMicrotask(() => (listener as (ev: unknown) => void)({}));
+    const held = this.#held[type];
+    if (held) {
+      delete this.#held[type];
+      queueMicrotask(() => {
+        for (const ev of held) this.dispatch(type, ev);
+      });
+    }
   }
 
   dispatch(type: string, ev: unknown): void {
-    for (const l of this.#listeners[type] ?? []) {
+    const listeners = this.#listeners[type];
+    if (!listeners && (type === "message" || type === "close")) {
+      // A real socket buffers what arrives before the page listens; so does the pair.
+      (this.#held[type] ??= []).push(ev);
+      return;
+    }
+    for (const l of listeners ?? []) {
       try {
         (l as (ev: unknown) => void)(ev);
       } catch (err) {

@@ -165,10 +165,17 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
         `Actor "${name}" is not reachable from outside as it has no onAuth`,
       );
     }
-    const intents = new Set<Intent>(queryIntents(query));
-    if (intent) intents.add(intent);
-    const auth = await onAuth({ request, intents }, params);
-    if (auth === false) throw publicError("forbidden", 403, `Access to actor "${name}" is denied`);
+    let auth: unknown;
+    // A message post is authenticated by the connection token, checked by the actor router;
+    // `onAuth` already ran (with the connection's params) when the connection opened.
+    if (intent !== "message") {
+      const intents = new Set<Intent>(queryIntents(query));
+      if (intent) intents.add(intent);
+      auth = await onAuth({ request, intents }, params);
+      if (auth === false) {
+        throw publicError("forbidden", 403, `Access to actor "${name}" is denied`);
+      }
+    }
     const record = await resolveQuery(manager, query);
     return { record, auth, def: def! };
   }

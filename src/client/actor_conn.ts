@@ -1,0 +1,469 @@
+/**
+ * A live connection to one actor over any {@linkcode SocketLike} the
+ * {@linkcode ClientDriver} opens (WebSocket, SSE adapter or an in-process
+ * pair), speaking the messages of `src/protocol/messages.ts`.
+ *
+ * Reconnects: when the transport drops abnormally the connection retries
+ * with a bounded, jittered backoff and asks the server to resume it (same
+ * id, state and subscriptions; missed events replayed). It does not retry
+ * after {@linkcode ActorConnection.dispose}, after a close with code 1000
+ * (the server ended it on purpose) or with a code in 4000–4099 (refused,
+ * forbidden, not found, bad token).
+ *
+ * @module
+ */
+import { encodeCbor } from "../common/encoding.ts";
+import { fromErrorBody, type SwitchyardError } from "../common/errors.ts";
+import { CLOSED, type SocketLike } from "../common/socket.ts";
+import type { ClientMessage } from "../protocol/messages.ts";
+import type { ActorQuery } from "../protocol/query.ts";
+import { backoffDelay, type ResolvedReconnectOptions } from "./backoff.ts";
+import type { ClientDriver, ConnectOptions } from "./client_driver.ts";
+import { clientError, isRetryable, toCoded } from "./_errors.ts";
+import {
+  callAll,
+  connectionClosed,
+  connectionLost,
+  connectionReset,
+  eventsMissed,
+  readServerFrame,
+} from "./_conn_protocol.ts";
+
+/** Where a connection is in its life. */
+export type ConnectionStatus = "connecting" | "open" | "reconnecting" | "closed";
+
+/** Why a connection ended for good. */
+export interface ConnCloseInfo {
+  /** Close code (1000 when disposed or ended by the server). */
+  readonly code: number;
+  /** Close reason. */
+  readonly reason: string;
+  /** The error that ended it, if it was not a clean close. */
+  readonly error?: SwitchyardError;
+}
+
+/** Options of {@linkcode ActorConnection}. */
+export interface ActorConnectionOptions {
+  /** Connection parameters. */
+  params?: unknown;
+  /** Frame encoding and transport. */
+  encoding: ConnectOptions["encoding"];
+  /** WebSocket or SSE. */
+  transport: ConnectOptions["transport"];
+  /** Reconnect policy (`maxAttempts: 0` disables reconnects). */
+  reconnect: ResolvedReconnectOptions;
+  /** Called once when the connection ends for good (used by the client to forget it). */
+  onEnd?: () => void;
+}
+
+type AnyListener = (...args: unknown[]) => void;
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  msg: ClientMessage;
+  sent: boolean;
+}
+
+/** The first byte of a close code range that means "do not reconnect". */
+const FATAL_MIN = 4000;
+const FATAL_MAX = 4099;
+
+/**
+ * The machinery of a connection. Users see it through a proxy that adds one
+ * method per action (see {@linkcode ActorConn} in `actor_handle.ts`).
+ *
+ * @example Listen to an event
+ * ```ts ignore
+ * const conn = client.counter.getOrCreate("a").connect();
+ * const off = conn.on("changed", (count: number) => console.log(count));
+ * await conn.increment(1);
+ * off();
+ * await conn.dispose();
+ * ```
+ */
+export class ActorConnection {
+  #driver: ClientDriver;
+  #query: ActorQuery;
+  #opts: ActorConnectionOptions;
+  #status: ConnectionStatus = "connecting";
+  #socket: SocketLike | undefined;
+  #socketClosed: Promise<void> | undefined;
+  #opening: Promise<void> | undefined;
+  #connId: string | undefined;
+  #token: string | undefined;
+  #lastSeq = 0;
+  #nextId = 1;
+  #attempt = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #pending = new Map<number, Pending>();
+  #listeners = new Map<string, Set<AnyListener>>();
+  #sentSubs = new Set<string>();
+  #errorListeners = new Set<(error: SwitchyardError) => void>();
+  #closeListeners = new Set<(info: ConnCloseInfo) => void>();
+  #lastError: SwitchyardError | undefined;
+  #ready: Promise<string>;
+  #settleReady!: { resolve(id: string): void; reject(e: unknown): void; done: boolean };
+
+  /**
+   * Starts connecting at once.
+   *
+   * @param driver How to reach the actor.
+   * @param query Which actor.
+   * @param options Params, encoding, transport and reconnect policy.
+   */
+  constructor(driver: ClientDriver, query: ActorQuery, options: ActorConnectionOptions) {
+    this.#driver = driver;
+    this.#query = query;
+    this.#opts = options;
+    this.#ready = new Promise<string>((resolve, reject) => {
+      this.#settleReady = { resolve, reject, done: false };
+    });
+    this.#ready.catch(() => {}); // callers that never ask must not see an unhandled rejection
+    this.#opening = this.#open();
+  }
+
+  /** The connection id, once the server accepted the connection. */
+  get id(): string | undefined {
+    return this.#connId;
+  }
+
+  /** Where the connection is in its life. */
+  get status(): ConnectionStatus {
+    return this.#status;
+  }
+
+  /**
+   * Waits until the server accepted the connection.
+   *
+   * @returns The connection id.
+   * @throws {SwitchyardError} The error that ended the connection before it opened (`forbidden`, `connection_failed`, …).
+   */
+  ready(): Promise<string> {
+    return this.#ready;
+  }
+
+  /**
+   * Listens to an event. The first listener of a name subscribes the
+   * connection to it; removing the last one unsubscribes.
+   *
+   * @param name Event name.
+   * @param listener Called with the event's arguments, in sequence order.
+   * @returns A function that removes the listener.
+   */
+  on<A extends unknown[] = unknown[]>(name: string, listener: (...args: A) => void): () => void {
+    const l = listener as unknown as AnyListener;
+    let set = this.#listeners.get(name);
+    if (!set) {
+      this.#listeners.set(name, set = new Set());
+      if (this.#status === "open") {
+        this.#sentSubs.add(name);
+        this.#send({ t: "sub", event: name });
+      }
+    }
+    set.add(l);
+    return () => this.#off(name, l);
+  }
+
+  /**
+   * Listens to the next occurrence of an event only.
+   *
+   * @param name Event name.
+   * @param listener Called once with the event's arguments.
+   * @returns A function that removes the listener before it fired.
+   */
+  once<A extends unknown[] = unknown[]>(name: string, listener: (...args: A) => void): () => void {
+    const off = this.on<A>(name, (...args: A) => {
+      off();
+      listener(...args);
+    });
+    return off;
+  }
+
+  /**
+   * Listens to connection-level errors: protocol errors from the server,
+   * `events_missed` (metadata `{ after, upTo }`) and `connection_reset`
+   * after a reconnect, and the error that ends the connection.
+   *
+   * @param listener Called with a coded error.
+   * @returns A function that removes the listener.
+   */
+  onError(listener: (error: SwitchyardError) => void): () => void {
+    this.#errorListeners.add(listener);
+    return () => this.#errorListeners.delete(listener);
+  }
+
+  /**
+   * Listens to the end of the connection (dispose, server close, or given up).
+   *
+   * @param listener Called once with the close code, reason and error.
+   * @returns A function that removes the listener.
+   */
+  onClose(listener: (info: ConnCloseInfo) => void): () => void {
+    this.#closeListeners.add(listener);
+    return () => this.#closeListeners.delete(listener);
+  }
+
+  /**
+   * Runs an action over the connection. Sent at once when open, else queued
+   * until the server accepted the connection.
+   *
+   * @param name Action name.
+   * @param args Arguments.
+   * @returns The action's output.
+   * @throws {SwitchyardError} The action's error, `connection_lost` when the transport dropped while it ran (it is not re-sent), `connection_closed` after dispose.
+   */
+  call(name: string, args: unknown[]): Promise<unknown> {
+    if (this.#status === "closed") {
+      return Promise.reject(
+        this.#lastError ?? clientError("connection_closed", 410, "Connection is closed"),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const id = this.#nextId++;
+      const p: Pending = { resolve, reject, msg: { t: "action", id, name, args }, sent: false };
+      this.#pending.set(id, p);
+      if (this.#status === "open") {
+        p.sent = true;
+        this.#send(p.msg);
+      }
+    });
+  }
+
+  /**
+   * Closes the connection with code 1000; the server drops it at once and
+   * it never reconnects. Pending actions reject with `connection_closed`.
+   * Over SSE the stream is aborted instead, and the server keeps the
+   * connection until its reconnect window ends.
+   *
+   * @returns When the transport is closed.
+   */
+  async dispose(): Promise<void> {
+    if (this.#status !== "closed") {
+      this.#end(clientError("connection_closed", 410, "Connection was disposed"), {
+        code: 1000,
+        reason: "disposed",
+        clean: true,
+      });
+    }
+    await this.#opening;
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (socket && socket.readyState < CLOSED) socket.close(1000, "disposed");
+    await this.#socketClosed;
+  }
+
+  /**
+   * Test hook: drops the transport as a network failure would (close code
+   * 4999), without disposing; the connection then reconnects and resumes.
+   *
+   * @param code Close code to use. @default {4999}
+   */
+  _dropForTest(code = 4999): void {
+    this.#socket?.close(code, "dropped for test");
+  }
+
+  #off(name: string, l: AnyListener): void {
+    const set = this.#listeners.get(name);
+    if (!set?.delete(l) || set.size > 0) return;
+    this.#listeners.delete(name);
+    if (this.#status === "open" && this.#sentSubs.delete(name)) {
+      this.#send({ t: "unsub", event: name });
+    }
+  }
+
+  async #open(): Promise<void> {
+    const resume = this.#connId !== undefined && this.#token !== undefined
+      ? { connId: this.#connId, token: this.#token, lastSeq: this.#lastSeq }
+      : undefined;
+    let socket: SocketLike;
+    try {
+      socket = await this.#driver.connect(this.#query, {
+        params: this.#opts.params,
+        encoding: this.#opts.encoding,
+        transport: this.#opts.transport,
+        resume,
+      });
+    } catch (err) {
+      if (this.#status === "closed") return;
+      const e = toCoded(err);
+      if (isRetryable(e)) this.#retry(e);
+      else this.#end(e, { code: 4000, reason: e.message, clean: false });
+      return;
+    }
+    this.#attach(socket);
+    if (this.#status === "closed") socket.close(1000, "disposed");
+  }
+
+  #attach(socket: SocketLike): void {
+    this.#socket = socket;
+    try {
+      socket.binaryType = "arraybuffer";
+    } catch { /* read-only on some sockets */ }
+    this.#socketClosed = socket.readyState === CLOSED ? Promise.resolve() : new Promise((r) => {
+      socket.addEventListener("close", () => r());
+    });
+    socket.addEventListener("message", (ev) => {
+      if (this.#socket === socket && this.#status !== "closed") this.#onFrame(ev.data);
+    });
+    socket.addEventListener("close", (ev) => {
+      if (this.#socket !== socket) return;
+      this.#socket = undefined;
+      this.#onClose(ev.code, ev.reason);
+    });
+    socket.addEventListener("error", () => {}); // a close event follows
+  }
+
+  #send(msg: ClientMessage): void {
+    const socket = this.#socket;
+    if (!socket) return;
+    try {
+      socket.send(this.#opts.encoding === "json" ? JSON.stringify(msg) : encodeCbor(msg));
+    } catch {
+      // The socket is closing: its close event rejects what was in flight.
+    }
+  }
+
+  #onFrame(data: unknown): void {
+    let msg: Record<string, unknown>;
+    try {
+      msg = readServerFrame(data);
+    } catch (err) {
+      this.#emitError(err as SwitchyardError);
+      return;
+    }
+    switch (msg.t) {
+      case "init":
+        return this.#onInit(msg);
+      case "result": {
+        const p = this.#pending.get(msg.id as number);
+        if (p) {
+          this.#pending.delete(msg.id as number);
+          p.resolve(msg.output);
+        }
+        return;
+      }
+      case "error": {
+        const err = fromErrorBody(msg, 400);
+        const p = typeof msg.id === "number" ? this.#pending.get(msg.id) : undefined;
+        if (p) {
+          this.#pending.delete(msg.id as number);
+          p.reject(err);
+        } else {
+          this.#lastError = err;
+          this.#emitError(err);
+        }
+        return;
+      }
+      case "event": {
+        const seq = msg.seq as number;
+        if (typeof seq === "number") {
+          if (seq <= this.#lastSeq) return; // already seen before a resume
+          this.#lastSeq = seq;
+        }
+        const set = this.#listeners.get(msg.name as string);
+        if (!set) return;
+        callAll(set, Array.isArray(msg.args) ? msg.args : [], `event "${String(msg.name)}"`);
+        return;
+      }
+      case "gap": {
+        const after = msg.after as number;
+        const upTo = msg.upTo as number;
+        if (typeof upTo === "number") this.#lastSeq = Math.max(this.#lastSeq, upTo);
+        this.#emitError(eventsMissed(after, upTo));
+        return;
+      }
+    }
+  }
+
+  #onInit(msg: Record<string, unknown>): void {
+    const connId = String(msg.connId);
+    const wasResume = this.#connId !== undefined;
+    if (!msg.resumed) {
+      if (wasResume) {
+        this.#emitError(connectionReset(this.#connId!, connId));
+      }
+      this.#sentSubs.clear();
+      this.#lastSeq = typeof msg.seq === "number" ? msg.seq : 0;
+    }
+    this.#connId = connId;
+    this.#token = String(msg.token);
+    this.#status = "open";
+    this.#attempt = 0;
+    this.#lastError = undefined;
+    for (const name of this.#sentSubs) {
+      if (!this.#listeners.has(name)) this.#send({ t: "unsub", event: name });
+    }
+    this.#sentSubs = new Set(this.#listeners.keys());
+    for (const name of this.#sentSubs) this.#send({ t: "sub", event: name });
+    for (const p of this.#pending.values()) {
+      if (p.sent) continue;
+      p.sent = true;
+      this.#send(p.msg);
+    }
+    if (!this.#settleReady.done) {
+      this.#settleReady.done = true;
+      this.#settleReady.resolve(connId);
+    }
+  }
+
+  #onClose(code: number, reason: string): void {
+    if (this.#status === "closed") return;
+    const lost = connectionLost(code, reason);
+    for (const [id, p] of this.#pending) {
+      if (!p.sent) continue;
+      this.#pending.delete(id);
+      p.reject(lost);
+    }
+    if (code === 1000 || (code >= FATAL_MIN && code <= FATAL_MAX)) {
+      const err = this.#lastError ?? connectionClosed(code, reason);
+      this.#end(err, { code, reason, clean: code === 1000 && !this.#lastError });
+      return;
+    }
+    this.#retry(lost);
+  }
+
+  #retry(cause: SwitchyardError): void {
+    const { reconnect } = this.#opts;
+    if (this.#attempt >= reconnect.maxAttempts) {
+      const err = clientError(
+        "connection_failed",
+        503,
+        `Connection could not be (re)established after ${this.#attempt + 1} attempts`,
+        { metadata: { code: cause.code }, cause },
+      );
+      this.#end(err, { code: 1006, reason: cause.message, clean: false });
+      return;
+    }
+    this.#status = "reconnecting";
+    const delay = backoffDelay(this.#attempt++, reconnect);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#status === "closed") return;
+      this.#opening = this.#open();
+    }, delay);
+  }
+
+  #end(error: SwitchyardError, info: { code: number; reason: string; clean: boolean }): void {
+    this.#status = "closed";
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const p of this.#pending.values()) p.reject(error);
+    this.#pending.clear();
+    if (!this.#settleReady.done) {
+      this.#settleReady.done = true;
+      this.#settleReady.reject(error);
+    }
+    if (!info.clean && error !== this.#lastError) this.#emitError(error);
+    this.#lastError = error;
+    const closeInfo: ConnCloseInfo = info.clean
+      ? { code: info.code, reason: info.reason }
+      : { code: info.code, reason: info.reason, error };
+    callAll(this.#closeListeners, [closeInfo], "close");
+    this.#closeListeners.clear();
+    this.#opts.onEnd?.();
+  }
+
+  #emitError(error: SwitchyardError): void {
+    callAll(this.#errorListeners, [error], "connection errors");
+  }
+}
