@@ -1,0 +1,78 @@
+/**
+ * The gateway's error responses: JSON `{ error, code, target }`, and the
+ * outcome type of one proxy attempt.
+ *
+ * @module
+ */
+
+/** Why an attempt failed: `timeout` (504), `unreachable` (502) or `error` (500). */
+export type ProxyFailureKind = "timeout" | "unreachable" | "error";
+
+/** The result of {@linkcode RequestProxy.prototype.attempt}. */
+export type ProxyOutcome =
+  | { ok: true; response: Response }
+  | { ok: false; kind: ProxyFailureKind; target: string; message: string };
+
+const FAILURES: Record<ProxyFailureKind, [number, string]> = {
+  timeout: [504, "upstream_timeout"],
+  unreachable: [502, "upstream_unreachable"],
+  error: [500, "upstream_error"],
+};
+
+/**
+ * Builds the JSON error response of the gateway: `{ error, code, target }`.
+ *
+ * @param status HTTP status.
+ * @param code Stable snake_case code.
+ * @param message Sentence-case message.
+ * @param target The target concerned, as written in the route table.
+ * @param headers Extra response fields (e.g. `Retry-After`).
+ * @returns The response.
+ *
+ * @example Answer 401 from an auth hook
+ * ```ts
+ * import { proxyErrorResponse } from "./proxy_errors.ts";
+ * const res = proxyErrorResponse(401, "unauthorized", "A token is required", "https://api.example.com");
+ * console.assert(res.status === 401);
+ * ```
+ */
+export function proxyErrorResponse(
+  status: number,
+  code: string,
+  message: string,
+  target: string,
+  headers?: Record<string, string>,
+): Response {
+  return new Response(JSON.stringify({ error: message, code, target }), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+/**
+ * Turns a failed {@linkcode ProxyOutcome} into its response (504, 502 or 500).
+ *
+ * @param outcome A failed outcome.
+ * @returns The JSON error response.
+ */
+export function failureResponse(outcome: ProxyOutcome & { ok: false }): Response {
+  const [status, code] = FAILURES[outcome.kind];
+  return proxyErrorResponse(status, code, outcome.message, outcome.target);
+}
+
+/** @internal Classifies a transport error. */
+export function classify(err: unknown): ProxyFailureKind {
+  // fetch rejects with a TypeError for connection-level failures in every
+  // runtime (refused, reset, DNS, TLS, malformed response).
+  return err instanceof TypeError ? "unreachable" : "error";
+}
+
+/** @internal Builds a failed outcome with its message. */
+export function failure(target: string, kind: ProxyFailureKind, timeout: number): ProxyOutcome {
+  const message = kind === "timeout"
+    ? `Upstream "${target}" did not answer within ${timeout} ms`
+    : kind === "unreachable"
+    ? `Upstream "${target}" is unreachable`
+    : `Proxying to "${target}" failed`;
+  return { ok: false, kind, target, message };
+}

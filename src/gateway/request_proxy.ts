@@ -1,0 +1,382 @@
+/**
+ * {@linkcode RequestProxy}: forwards one request to one target, streaming both
+ * bodies, rewriting headers and mapping failures to JSON error responses.
+ *
+ * @module
+ */
+import { deadlines } from "../common/deadlines.ts";
+import { SwitchyardError } from "../common/errors.ts";
+import type { SocketLike } from "../common/socket.ts";
+import {
+  buildForwardHeaders,
+  responseNeedsRewrite,
+  stripHopByHop,
+  wasDecoded,
+} from "./_headers.ts";
+import {
+  type ActorTarget,
+  buildTargetUrl,
+  type HttpTarget,
+  isSafeRemainder,
+  type ParsedTarget,
+  parseTarget,
+} from "./target_url.ts";
+import {
+  classify,
+  failure,
+  failureResponse,
+  proxyErrorResponse,
+  type ProxyOutcome,
+} from "./proxy_errors.ts";
+import { bridgeSockets } from "./websocket_bridge.ts";
+
+/**
+ * Sends requests to actors for `actor://name/key/path` targets. The host wires
+ * it to the registry (e.g. its ManagerDriver and the actor's `onFetch`).
+ */
+export interface ActorFetcher {
+  /**
+   * Delivers a request to an actor. May be called concurrently, also for one actor.
+   *
+   * @param name The actor name.
+   * @param key The actor key.
+   * @param request A request whose URL path is the path inside the actor.
+   * @returns The actor's response. A public {@linkcode SwitchyardError} thrown
+   * here reaches the caller with its status and code.
+   */
+  fetch(name: string, key: string[], request: Request): Promise<Response>;
+}
+
+/**
+ * Accepts a WebSocket upgrade on the host (for Deno: `Deno.upgradeWebSocket`).
+ *
+ * @param request The upgrade request.
+ * @param options The sub-protocol the upstream chose, to answer with.
+ * @returns The server-side socket and the `101` response to return.
+ */
+export type UpgradeWebSocket = (
+  request: Request,
+  options: { protocol?: string },
+) => { socket: SocketLike; response: Response };
+
+/** A `fetch`-shaped transport. */
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+/** Options of {@linkcode RequestProxy}. */
+export interface RequestProxyOptions {
+  /** Milliseconds to wait for the upstream's response headers (or WebSocket open). @default {30000} */
+  timeout?: number;
+  /**
+   * How many proxies in front of this one are trusted. Their `X-Forwarded-For`
+   * entries (the last `trustedHops`), `X-Forwarded-Host`/`-Proto` and
+   * `Forwarded` elements are kept; everything else the client sent in those
+   * fields is dropped. @default {0}
+   */
+  trustedHops?: number;
+  /** Also write an RFC 7239 `Forwarded` element. @default {false} */
+  forwarded?: boolean;
+  /** The transport; it must decode content codings as `fetch` does. @default {globalThis.fetch} */
+  fetch?: FetchLike;
+  /** Accepts WebSocket upgrades; without it upgrade requests get a coded 501. */
+  upgradeWebSocket?: UpgradeWebSocket;
+  /** Delivers requests for `actor://` targets; without it they get a coded 501. */
+  actors?: ActorFetcher;
+}
+
+/** Per-call options of {@linkcode RequestProxy.prototype.forward}. */
+export interface ForwardOptions {
+  /** The target, as written in a route table or already parsed. */
+  target: string | ParsedTarget;
+  /** A wildcard remainder to append (see {@linkcode buildTargetUrl}). */
+  remainder?: string;
+  /** Overrides the proxy's timeout, in milliseconds. */
+  timeout?: number;
+  /** The peer address of the connection, for `X-Forwarded-For`. */
+  clientAddress?: string;
+  /** The parsed `request.url`, when the caller has it already. */
+  url?: URL;
+}
+
+const NO_BODY = new Set(["GET", "HEAD"]);
+
+function isUpgrade(request: Request): boolean {
+  const up = request.headers.get("upgrade");
+  return up !== null && up.toLowerCase() === "websocket";
+}
+
+function cleanResponse(res: Response): Response {
+  if (!responseNeedsRewrite(res.headers)) return res;
+  const headers = new Headers(res.headers);
+  stripHopByHop(headers);
+  if (wasDecoded(headers.get("content-encoding"))) {
+    headers.delete("content-encoding");
+    headers.delete("content-length");
+  }
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+}
+
+/**
+ * Forwards requests to HTTP, WebSocket and actor targets.
+ *
+ * Per request: refuses a remainder that escapes the target (400
+ * `path_escape`); removes hop-by-hop fields (RFC 9110 §7.6.1) both ways;
+ * appends to `X-Forwarded-For`; sets `X-Forwarded-Host`/`-Proto` (and
+ * `Forwarded` when asked); streams the request and response bodies; keeps
+ * redirects as they are; drops `Content-Encoding`/`Content-Length` when the
+ * transport decoded the body. Failures answer JSON `{ error, code, target }`:
+ * 504 `upstream_timeout`, 502 `upstream_unreachable`, 500 `upstream_error`.
+ * The timeout covers the wait for the response headers; a streamed body may
+ * then take as long as it needs.
+ *
+ * @example Forward to a backend
+ * ```ts ignore
+ * import { RequestProxy } from "./request_proxy.ts";
+ * const proxy = new RequestProxy({ timeout: 5_000 });
+ * Deno.serve((req, info) =>
+ *   proxy.forward(req, { target: "https://api.example.com", clientAddress: info.remoteAddr.hostname })
+ * );
+ * ```
+ */
+export class RequestProxy {
+  #timeout: number;
+  #trustedHops: number;
+  #forwarded: boolean;
+  #fetch: FetchLike;
+  #upgrade: UpgradeWebSocket | undefined;
+  #actors: ActorFetcher | undefined;
+  #targets = new Map<string, ParsedTarget>();
+
+  /**
+   * Creates a proxy.
+   *
+   * @param options Timeouts, trusted hops, transport, WebSocket and actor hooks.
+   * @throws {RangeError} When `timeout` or `trustedHops` is negative.
+   */
+  constructor(options: RequestProxyOptions = {}) {
+    this.#timeout = options.timeout ?? 30_000;
+    this.#trustedHops = options.trustedHops ?? 0;
+    if (!(this.#timeout >= 0) || !(this.#trustedHops >= 0)) {
+      throw new RangeError(
+        `Timeout and trusted hops must be ≥ 0, got ${this.#timeout} and ${this.#trustedHops}`,
+      );
+    }
+    this.#forwarded = options.forwarded ?? false;
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#upgrade = options.upgradeWebSocket;
+    this.#actors = options.actors;
+  }
+
+  /**
+   * Forwards a request and always answers: failures become JSON error responses.
+   *
+   * @param request The incoming request.
+   * @param options The target and per-call settings.
+   * @returns The upstream's response or an error response.
+   * @throws {SwitchyardError} `invalid_route_target` when `options.target` is malformed.
+   */
+  async forward(request: Request, options: ForwardOptions): Promise<Response> {
+    const outcome = await this.attempt(request, options);
+    return outcome.ok ? outcome.response : failureResponse(outcome);
+  }
+
+  /**
+   * Makes one attempt and reports a failure instead of answering it, so a
+   * caller can retry or count it. Responses the proxy makes itself (400, 501)
+   * and every upstream response count as `ok`.
+   *
+   * @param request The incoming request.
+   * @param options The target and per-call settings.
+   * @returns The response, or the kind of failure.
+   * @throws {SwitchyardError} `invalid_route_target` when `options.target` is malformed.
+   */
+  attempt(request: Request, options: ForwardOptions): Promise<ProxyOutcome> {
+    const target = this.#parse(options.target);
+    const remainder = options.remainder;
+    if (remainder !== undefined && !isSafeRemainder(remainder)) {
+      return Promise.resolve({
+        ok: true,
+        response: proxyErrorResponse(
+          400,
+          "path_escape",
+          `Path "${remainder}" escapes the route target`,
+          target.source,
+        ),
+      });
+    }
+    const url = options.url ?? new URL(request.url);
+    const timeout = options.timeout ?? this.#timeout;
+    if (isUpgrade(request)) return this.#webSocket(request, target, remainder, url, timeout);
+    const headers = buildForwardHeaders(request.headers, {
+      clientAddress: options.clientAddress,
+      trustedHops: this.#trustedHops,
+      forwarded: this.#forwarded,
+      host: url.host,
+      proto: url.protocol === "https:" ? "https" : "http",
+    });
+    if (target.kind === "actor") {
+      return this.#actor(request, target, remainder, url, headers, timeout);
+    }
+    return this.#http(
+      request,
+      target,
+      buildTargetUrl(target, remainder, url.search),
+      headers,
+      timeout,
+    );
+  }
+
+  #parse(target: string | ParsedTarget): ParsedTarget {
+    if (typeof target !== "string") return target;
+    let t = this.#targets.get(target);
+    if (t === undefined) {
+      t = parseTarget(target);
+      if (this.#targets.size >= 1024) this.#targets.clear();
+      this.#targets.set(target, t);
+    }
+    return t;
+  }
+
+  async #http(
+    request: Request,
+    target: HttpTarget,
+    href: string,
+    headers: [string, string][],
+    timeout: number,
+  ): Promise<ProxyOutcome> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const deadline = deadlines.add(timeout, () => {
+      timedOut = true;
+      controller.abort(new DOMException("Upstream timed out", "TimeoutError"));
+    });
+    const init: RequestInit & { duplex?: "half" } = {
+      method: request.method,
+      headers,
+      redirect: "manual",
+      signal: controller.signal,
+    };
+    if (request.body !== null && !NO_BODY.has(request.method)) {
+      init.body = request.body;
+      init.duplex = "half";
+    }
+    try {
+      const res = await this.#fetch(href, init);
+      deadline.cancel();
+      return { ok: true, response: cleanResponse(res) };
+    } catch (err) {
+      deadline.cancel();
+      return failure(target.source, timedOut ? "timeout" : classify(err), timeout);
+    }
+  }
+
+  async #actor(
+    request: Request,
+    target: ActorTarget,
+    remainder: string | undefined,
+    url: URL,
+    headers: [string, string][],
+    timeout: number,
+  ): Promise<ProxyOutcome> {
+    const actors = this.#actors;
+    if (actors === undefined) {
+      return {
+        ok: true,
+        response: proxyErrorResponse(
+          501,
+          "actor_targets_unsupported",
+          `No actor fetcher is configured for "${target.source}"`,
+          target.source,
+        ),
+      };
+    }
+    const path = (target.path + (remainder ?? "")) || "/";
+    const q = [target.query, url.search.slice(1)].filter((s) => s !== "").join("&");
+    const init: RequestInit & { duplex?: "half" } = { method: request.method, headers };
+    if (request.body !== null && !NO_BODY.has(request.method)) {
+      init.body = request.body;
+      init.duplex = "half";
+    }
+    const inner = new Request(`http://actor${path}${q === "" ? "" : "?" + q}`, init);
+    let deadline: { cancel(): void } | undefined;
+    const expired = new Promise<"timeout">((resolve) => {
+      deadline = deadlines.add(timeout, () => resolve("timeout"));
+    });
+    try {
+      const res = await Promise.race([actors.fetch(target.name, [...target.key], inner), expired]);
+      if (res === "timeout") return failure(target.source, "timeout", timeout);
+      return { ok: true, response: res };
+    } catch (err) {
+      if (err instanceof SwitchyardError && err.public) {
+        return {
+          ok: true,
+          response: proxyErrorResponse(err.status, err.code, err.message, target.source),
+        };
+      }
+      return failure(target.source, "error", timeout);
+    } finally {
+      deadline?.cancel();
+    }
+  }
+
+  async #webSocket(
+    request: Request,
+    target: ParsedTarget,
+    remainder: string | undefined,
+    url: URL,
+    timeout: number,
+  ): Promise<ProxyOutcome> {
+    const upgrade = this.#upgrade;
+    if (upgrade === undefined || target.kind === "actor") {
+      const why = upgrade === undefined
+        ? "No WebSocket upgrade is configured"
+        : "Actor targets do not accept WebSocket upgrades";
+      return {
+        ok: true,
+        response: proxyErrorResponse(
+          501,
+          "websocket_unsupported",
+          `${why} for "${target.source}"`,
+          target.source,
+        ),
+      };
+    }
+    const href = "ws" + buildTargetUrl(target, remainder, url.search).slice(4);
+    const protocols = (request.headers.get("sec-websocket-protocol") ?? "")
+      .split(",").map((p) => p.trim()).filter((p) => p !== "");
+    let upstream: WebSocket;
+    try {
+      upstream = new WebSocket(href, protocols);
+    } catch {
+      return failure(target.source, "error", timeout);
+    }
+    upstream.binaryType = "arraybuffer";
+    const state = await new Promise<"open" | "unreachable" | "timeout">((resolve) => {
+      const deadline = deadlines.add(timeout, () => resolve("timeout"));
+      const done = (s: "open" | "unreachable") => {
+        deadline.cancel();
+        resolve(s);
+      };
+      upstream.addEventListener("open", () => done("open"), { once: true });
+      upstream.addEventListener("close", () => done("unreachable"), { once: true });
+    });
+    if (state !== "open") {
+      try {
+        upstream.close();
+      } catch {
+        // Never opened.
+      }
+      return failure(target.source, state, timeout);
+    }
+    try {
+      const { socket, response } = upgrade(
+        request,
+        upstream.protocol === "" ? {} : { protocol: upstream.protocol },
+      );
+      bridgeSockets(socket, upstream as unknown as SocketLike);
+      return { ok: true, response };
+    } catch {
+      upstream.close(1000, "Client upgrade failed");
+      return failure(target.source, "error", timeout);
+    }
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Target URLs: parsing `http(s)://`, `ws(s)://` and `actor://` targets, the
+ * rule that appends a wildcard remainder, and the check that refuses
+ * remainders escaping the target prefix.
+ *
+ * @module
+ */
+import { publicError } from "../common/errors.ts";
+
+/** A parsed HTTP or WebSocket target. */
+export interface HttpTarget {
+  /** `http` for `http(s)://` and `ws(s)://` targets. */
+  readonly kind: "http";
+  /** The target as written. */
+  readonly source: string;
+  /** `scheme://host[:port]/path` with no trailing `/` and no query. */
+  readonly base: string;
+  /** The target's own query, without `?`, possibly empty. */
+  readonly query: string;
+  /** Whether the target said `https:` or `wss:`. */
+  readonly secure: boolean;
+}
+
+/** A parsed `actor://name/key/path` target. */
+export interface ActorTarget {
+  /** `actor`. */
+  readonly kind: "actor";
+  /** The target as written. */
+  readonly source: string;
+  /** The actor name (percent-decoded). */
+  readonly name: string;
+  /** The actor key: the second part split on `,`, each percent-decoded; empty for `//`. */
+  readonly key: readonly string[];
+  /** The path inside the actor, no trailing `/` (`""` for the root). */
+  readonly path: string;
+  /** The target's own query, without `?`. */
+  readonly query: string;
+}
+
+/** Any parsed target. */
+export type ParsedTarget = HttpTarget | ActorTarget;
+
+function badTarget(target: string, reason: string): Error {
+  return publicError(
+    "invalid_route_target",
+    400,
+    `Route target "${target}" is invalid: ${reason}`,
+    {
+      target,
+    },
+  );
+}
+
+/**
+ * Parses a target.
+ *
+ * `actor://counter/a,b/some/path` names actor `counter` with key `["a", "b"]`
+ * and path `/some/path`; `actor://counter//path` has the empty key `[]`.
+ *
+ * @param target `http://`, `https://`, `ws://`, `wss://` or `actor://` URL.
+ * @returns The parsed target.
+ * @throws {SwitchyardError} `invalid_route_target` (400) for anything else.
+ */
+export function parseTarget(target: string): ParsedTarget {
+  if (typeof target !== "string") throw badTarget(String(target), "it is not a string");
+  if (target.startsWith("actor://")) {
+    const rest = target.slice(8);
+    const q = rest.indexOf("?");
+    const pathPart = q === -1 ? rest : rest.slice(0, q);
+    const parts = pathPart.split("/");
+    const name = parts[0] ?? "";
+    if (name === "") throw badTarget(target, "the actor name is empty");
+    if (parts.length < 2) throw badTarget(target, "it has no key segment");
+    const keyText = parts[1]!;
+    let decoded: string[];
+    try {
+      decoded = keyText === "" ? [] : keyText.split(",").map(decodeURIComponent);
+    } catch {
+      throw badTarget(target, "the key is not valid percent-encoding");
+    }
+    let path = parts.length > 2 ? "/" + parts.slice(2).join("/") : "";
+    if (path.endsWith("/")) path = path.slice(0, -1);
+    return {
+      kind: "actor",
+      source: target,
+      name: decodeURIComponent(name),
+      key: decoded,
+      path,
+      query: q === -1 ? "" : rest.slice(q + 1),
+    };
+  }
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    throw badTarget(target, "it is not a URL");
+  }
+  const p = url.protocol;
+  if (p !== "http:" && p !== "https:" && p !== "ws:" && p !== "wss:") {
+    throw badTarget(target, `scheme "${p}" is not supported`);
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw badTarget(target, "it contains credentials");
+  }
+  if (url.hash !== "") throw badTarget(target, "it contains a fragment");
+  const secure = p === "https:" || p === "wss:";
+  const scheme = secure ? "https:" : "http:";
+  let path = url.pathname;
+  if (path.endsWith("/")) path = path.slice(0, -1);
+  return {
+    kind: "http",
+    source: target,
+    base: `${scheme}//${url.host}${path}`,
+    query: url.search.slice(1),
+    secure,
+  };
+}
+
+const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+const ENCODED_SEPARATOR = /%(?:2f|5c)|%25(?:2e|2f|5c)/i;
+
+/**
+ * Whether a wildcard remainder stays inside the target prefix: no `.` or `..`
+ * segment (also percent-encoded), no `\`, no encoded `/` or `\` (`%2F`,
+ * `%5C`), and none of those encoded twice (`%252F`).
+ *
+ * @param remainder The remainder from {@linkcode RouteMatch}, still percent-encoded.
+ * @returns `true` when it is safe to append.
+ */
+export function isSafeRemainder(remainder: string): boolean {
+  if (remainder.indexOf("%") === -1 && remainder.indexOf(".") === -1) {
+    return remainder.indexOf("\\") === -1;
+  }
+  if (remainder.indexOf("\\") !== -1 || ENCODED_SEPARATOR.test(remainder)) return false;
+  for (const seg of remainder.split("/")) {
+    if (seg.length <= 6 && seg !== "" && DOT_SEGMENT.test(seg)) return false;
+  }
+  return true;
+}
+
+/**
+ * Builds the URL a request goes to. Rule: the target's path (without its
+ * trailing `/`) followed by the wildcard remainder exactly as received (so a
+ * request's trailing `/` is kept; an empty result becomes `/`); for
+ * non-wildcard routes the target path alone. The query is the target's own
+ * query, then `&`, then the request's query.
+ *
+ * @param target A parsed HTTP target.
+ * @param remainder The wildcard remainder, or `undefined`.
+ * @param search The request's `url.search` (with or without `?`).
+ * @returns The absolute URL.
+ */
+export function buildTargetUrl(
+  target: HttpTarget,
+  remainder: string | undefined,
+  search: string,
+): string {
+  let path = target.base + (remainder ?? "");
+  if (path.indexOf("/", path.indexOf("//") + 2) === -1) path += "/";
+  const q = search.startsWith("?") ? search.slice(1) : search;
+  if (target.query === "") return q === "" ? path : `${path}?${q}`;
+  return q === "" ? `${path}?${target.query}` : `${path}?${target.query}&${q}`;
+}
