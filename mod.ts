@@ -62,9 +62,14 @@ export type { ActorRouter } from "./src/actor/router.ts";
 export type { MessageRouter } from "./src/messaging/message_router.ts";
 export type {
   Channel,
+  CodedError,
   DeadLetter,
   MessageHandlers,
+  OpenChannelOptions,
   Participant,
+  RegisterOptions,
+  RequestOptions,
+  SendOptions,
   ServerMessagingOptions,
 } from "./src/messaging/types.ts";
 export type { MessagingAuth, MessagingGrant } from "./src/messaging/messaging_socket.ts";

@@ -8,6 +8,15 @@
  * raw WebSocket echo loopback for the external path. Each scenario alternates
  * baseline and router runs and reports medians. 127.0.0.1 only.
  *
+ * Every measurement runs in a fresh Deno process (`--one fn args`): one
+ * warm-up run, then the measured one. So neither side inherits the other's heap, GC
+ * pretenuring decisions or JIT feedback (in one shared isolate the raw request
+ * baseline slowed the router's next run by ~3x through old-space GC). In the
+ * WebSocket scenarios client and server share the process's one thread: with
+ * the client in a Worker of its own (tried: a second thread), frames of
+ * ~4 KB stalled ~40 ms per round trip (TOOLCHAIN.md gotcha 12) and throughput
+ * fell to ~60k msg/s, so that variant is not used.
+ *
  * @module
  */
 import { MessageRouter, MessagingClient, serveMessagingSocket } from "../src/messaging/mod.ts";
@@ -245,11 +254,24 @@ function startServer(handler: (socket: WebSocket) => void) {
   return { url: `ws://127.0.0.1:${server.addr.port}/messages`, server };
 }
 
-async function rawWsEcho(total: number, window: number): Promise<number> {
-  const { url, server } = startServer((s) => {
-    s.onmessage = (ev) => s.send(ev.data);
-  });
-  const ws = new WebSocket(url);
+/**
+ * Runs `fn(...args)` in a new Deno process (its own isolate, default heap
+ * settings): one warm-up run, then the measured one, whose rate it prints.
+ */
+async function isolated(fn: string, args: number[]): Promise<number> {
+  const path = new URL(import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", path, "--one", fn, ...args.map(String)],
+    stderr: "inherit",
+  }).output();
+  const rate = Number(new TextDecoder().decode(out.stdout).trim());
+  if (!out.success || !Number.isFinite(rate)) throw new Error(`${fn} failed`);
+  return rate;
+}
+
+/** Client side of the raw echo loopback. */
+async function rawWsClient(port: number, total: number, window: number): Promise<number> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/messages`);
   await new Promise((r) => (ws.onopen = r));
   let received = 0;
   let wake: () => void = () => {};
@@ -271,18 +293,17 @@ async function rawWsEcho(total: number, window: number): Promise<number> {
   const closed = new Promise((r) => (ws.onclose = r));
   ws.close();
   await closed;
-  await server.shutdown();
   return rate;
 }
 
-async function routerWs(total: number, window: number, perFrame: number): Promise<number> {
-  const router = new MessageRouter({ mailboxCapacity: 1 << 20 });
-  let n = 0;
-  for (let i = 0; i < ACTORS; i++) router.register(`a${i}`, { onMessage: () => void n++ });
-  const conns: Promise<void>[] = [];
-  const { url, server } = startServer((s) => {
-    conns.push(serveMessagingSocket(router, s, { maxCommandsPerFrame: perFrame }).closed);
-  });
+/** Client side of the router scenario. */
+async function routerWsClient(
+  port: number,
+  total: number,
+  window: number,
+  perFrame: number,
+): Promise<number> {
+  const url = `ws://127.0.0.1:${port}/messages`;
   const client = await MessagingClient.connect(url, { batch: perFrame > 1 });
   const t = performance.now();
   const inFlight: Promise<void>[] = [];
@@ -295,9 +316,33 @@ async function routerWs(total: number, window: number, perFrame: number): Promis
     inFlight.length = 0;
   }
   const rate = total / ((performance.now() - t) / 1000);
-  if (n !== total) throw new Error(`lost ${total - n}`);
   await client.close();
+  return rate;
+}
+
+/** Raw echo server and its client, in one thread (see the module doc). */
+async function rawWsEcho(total: number, window: number): Promise<number> {
+  const { server } = startServer((s) => {
+    s.onmessage = (ev) => s.send(ev.data);
+  });
+  const rate = await rawWsClient(server.addr.port, total, window);
+  await server.shutdown();
+  return rate;
+}
+
+/** The router's endpoint and its client, in one thread (see the module doc). */
+async function routerWs(total: number, window: number, perFrame: number): Promise<number> {
+  const router = new MessageRouter({ mailboxCapacity: 1 << 20 });
+  let n = 0;
+  for (let i = 0; i < ACTORS; i++) router.register(`a${i}`, { onMessage: () => void n++ });
+  const conns: Promise<void>[] = [];
+  const { server } = startServer((s) => {
+    conns.push(serveMessagingSocket(router, s, { maxCommandsPerFrame: perFrame }).closed);
+  });
+  const rate = await routerWsClient(server.addr.port, total, window, perFrame);
   await Promise.all(conns);
+  await null;
+  if (n !== total) throw new Error(`lost ${total - n}`);
   await server.shutdown();
   return rate;
 }
@@ -359,8 +404,6 @@ async function main() {
   ) => {
     if (only && !row.name.includes(only)) return;
     const r: Row = { ...row, base: [], ours: [] };
-    await base(); // warm up
-    await ours();
     for (let i = 0; i < runs; i++) {
       r.base.push(await base());
       r.ours.push(await ours());
@@ -378,8 +421,8 @@ async function main() {
       bar: "≥0.30× and ≥3M/s",
       check: (o, b) => o >= 0.3 * b && o >= 3e6,
     },
-    () => rawOneWay(M),
-    () => routerOneWay(M),
+    () => isolated("rawOneWay", [M]),
+    () => isolated("routerOneWay", [M]),
   );
   await scenario(
     {
@@ -389,8 +432,8 @@ async function main() {
       bar: "≥0.30× and ≥1.5M/s",
       check: (o, b) => o >= 0.3 * b && o >= 1.5e6,
     },
-    () => rawRequest(M / 2),
-    () => routerRequest(M / 2),
+    () => isolated("rawRequest", [M / 2]),
+    () => isolated("routerRequest", [M / 2]),
   );
   await scenario(
     {
@@ -400,8 +443,8 @@ async function main() {
       bar: "≥0.5×",
       check: (o, b) => o >= 0.5 * b,
     },
-    () => rawAsync(M / 2),
-    () => routerAsync(M / 2),
+    () => isolated("rawAsync", [M / 2]),
+    () => isolated("routerAsync", [M / 2]),
   );
   await scenario(
     {
@@ -411,8 +454,8 @@ async function main() {
       bar: "≥0.30×",
       check: (o, b) => o >= 0.3 * b,
     },
-    () => rawChannel(M),
-    () => routerChannel(M),
+    () => isolated("rawChannel", [M]),
+    () => isolated("routerChannel", [M]),
   );
   await scenario(
     {
@@ -422,8 +465,8 @@ async function main() {
       bar: "≥500k/s",
       check: (o) => o >= 5e5,
     },
-    () => rawOneWay(M / 4),
-    () => routerOpenMessageClose(M / 4),
+    () => isolated("rawOneWay", [M / 4]),
+    () => isolated("routerOpenMessageClose", [M / 4]),
   );
   await scenario(
     {
@@ -433,8 +476,8 @@ async function main() {
       bar: "≥0.5×",
       check: (o, b) => o >= 0.5 * b,
     },
-    () => rawWsEcho(50_000, 64),
-    () => routerWs(50_000, 64, 1),
+    () => isolated("rawWsEcho", [50_000, 64]),
+    () => isolated("routerWs", [50_000, 64, 1]),
   );
   await scenario(
     {
@@ -444,8 +487,8 @@ async function main() {
       bar: "≥1M/s",
       check: (o) => o >= 1e6,
     },
-    () => rawWsEcho(50_000, 64),
-    () => routerWs(1_000_000, 20, 100),
+    () => isolated("rawWsEcho", [50_000, 64]),
+    () => isolated("routerWs", [1_000_000, 20, 100]),
   );
   await scenario(
     {
@@ -455,8 +498,8 @@ async function main() {
       bar: "≤2× unstalled",
       check: (o, b) => o <= 2 * b,
     },
-    () => p99Requests(false, 200_000),
-    () => p99Requests(true, 200_000),
+    () => isolated("p99Requests", [0, 200_000]),
+    () => isolated("p99Requests", [1, 200_000]),
   );
   console.log(`| scenario | baseline | baseline median | router median | ratio | bar | met |`);
   console.log(`|---|---|---:|---:|---:|---|---|`);
@@ -487,4 +530,27 @@ function fmt(x: number): string {
   return x.toFixed(0);
 }
 
-if (import.meta.main) await main();
+// deno-lint-ignore no-explicit-any
+const FNS: Record<string, (...args: any[]) => Promise<number>> = {
+  rawOneWay,
+  routerOneWay,
+  rawRequest,
+  routerRequest,
+  rawAsync,
+  routerAsync,
+  rawChannel,
+  routerChannel,
+  routerOpenMessageClose,
+  rawWsEcho,
+  routerWs,
+  rawWsClient,
+  routerWsClient,
+  p99Requests: (stalled: number, total: number) => p99Requests(stalled === 1, total),
+};
+
+if (import.meta.main && Deno.args[0] === "--one") {
+  const [, fn, ...rest] = Deno.args;
+  const args = rest.map(Number);
+  await FNS[fn!]!(...args); // warm-up
+  console.log(await FNS[fn!]!(...args));
+} else if (import.meta.main) await main();

@@ -392,7 +392,8 @@ export class ActorInstance {
     this.#inflight++;
     try {
       const res = await onFetch(new Ctx(this, undefined, auth), request);
-      if (!(res instanceof Response)) {
+      // Duck-typed: hosts such as @hono/node-server may swap the global Response class.
+      if (!res || typeof (res as Response).status !== "number" || !("headers" in res)) {
         throw publicError(
           "invalid_fetch_response",
           500,

@@ -55,6 +55,8 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   return out;
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
  * Decodes UTF-8 strictly.
  *
@@ -64,7 +66,7 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
  */
 export function utf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return strictUtf8.decode(bytes);
   } catch {
     throw publicError("malformed_body", 400, "Body is not valid UTF-8");
   }

@@ -30,12 +30,19 @@ export class ChannelState {
   closed = false;
   /** Messages the target sent while still deciding to accept. */
   early: unknown[] | null = null;
+  /** The index sets this channel is in, per end (see `ChannelTable`). */
+  aSet: Set<ChannelState> | null = null;
+  bSet: Set<ChannelState> | null = null;
   /** The initiator's end. */
   readonly a: ChannelEnd;
   /** The target's end. */
   readonly b: ChannelEnd;
 
-  constructor(readonly id: string, initiator: string, target: string, readonly host: ChannelHost) {
+  readonly id: string;
+  readonly host: ChannelHost;
+  constructor(id: string, initiator: string, target: string, host: ChannelHost) {
+    this.id = id;
+    this.host = host;
     this.a = new ChannelEnd(this, initiator, target);
     this.b = new ChannelEnd(this, target, initiator);
     this.a.other = this.b;
@@ -52,7 +59,14 @@ export class ChannelEnd implements Channel {
   #kept: unknown[] | null = null;
   #closeArrived = false;
 
-  constructor(readonly state: ChannelState, readonly self: string, readonly peer: string) {}
+  readonly state: ChannelState;
+  readonly self: string;
+  readonly peer: string;
+  constructor(state: ChannelState, self: string, peer: string) {
+    this.state = state;
+    this.self = self;
+    this.peer = peer;
+  }
 
   get id(): string {
     return this.state.id;

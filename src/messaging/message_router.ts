@@ -4,27 +4,10 @@
  * @module
  */
 import type { SwitchyardError } from "../common/errors.ts";
-import { type ChannelEnd, type ChannelHost, ChannelState, FULL } from "./_channel.ts";
-import {
-  actorNotFound,
-  actorStopped,
-  channelNotFound,
-  channelRejected,
-  handlerFailed,
-  mailboxFull,
-  notAParticipant,
-} from "./_errors.ts";
-import {
-  CHANNEL_CLOSE,
-  CHANNEL_MESSAGE,
-  DeadlineBatcher,
-  Envelope,
-  Mailbox,
-  type MailboxHost,
-  MESSAGE,
-  OPEN,
-  REQUEST,
-} from "./_mailbox.ts";
+import { ChannelTable } from "./_channel_table.ts";
+import { actorNotFound, actorStopped, handlerFailed, mailboxFull } from "./_errors.ts";
+import { Mailbox, type MailboxHost } from "./_mailbox.ts";
+import { DeadlineBatcher, Reply } from "./_reply.ts";
 import type {
   Channel,
   DeadLetter,
@@ -73,8 +56,12 @@ function defaultDeadLetter(letter: DeadLetter): void {
   if (letter.error.code === "handler_failed") console.error(letter.error);
 }
 
+function timeoutError(timeout: number): RangeError {
+  return new RangeError(`Timeout must be > 0 ms, got ${timeout}`);
+}
+
 function checkTimeout(timeout: number): number {
-  if (!(timeout > 0)) throw new RangeError(`Timeout must be > 0 ms, got ${timeout}`);
+  if (!(timeout > 0)) throw timeoutError(timeout);
   return timeout;
 }
 
@@ -112,17 +99,14 @@ function checkTimeout(timeout: number): number {
  */
 export class MessageRouter {
   #mailboxes = new Map<string, Mailbox>();
-  #channels = new Map<string, ChannelState>();
-  #byParticipant = new Map<string, Set<ChannelState>>();
+  #channels: ChannelTable;
   #capacity: number;
   #timeout: number;
   #onDeadLetter: (letter: DeadLetter) => void;
   #resolve: ResolveParticipant | undefined;
-  #nextChannel = 0;
   #anon: SendOptions = {};
   #mailboxHost: MailboxHost;
   #batcher = new DeadlineBatcher();
-  #channelHost: ChannelHost;
 
   /**
    * Creates a router with no participants.
@@ -139,32 +123,12 @@ export class MessageRouter {
     this.#timeout = checkTimeout(options.defaultTimeout ?? 30_000);
     this.#onDeadLetter = options.onDeadLetter ?? defaultDeadLetter;
     this.#resolve = options.resolve;
+    const dead = (letter: DeadLetter) => this.#dead(letter);
+    this.#channels = new ChannelTable(this.#mailboxes, capacity, dead);
     this.#mailboxHost = {
-      deadLetter: (target, env, error) =>
-        this.#dead({
-          kind: env.kind === MESSAGE ? "message" : "channel_message",
-          target,
-          from: env.from,
-          data: env.data,
-          ...(env.end ? { channel: env.end.id } : {}),
-          error,
-        }),
-      opened: (env, accepted) => this.#opened(env, accepted),
+      deadLetter: dead,
+      opened: (reply, accepted) => this.#channels.opened(reply, accepted),
       report: (error) => console.error(error),
-    };
-    this.#channelHost = {
-      capacity,
-      deliver: (to, data) => this.#deliver(to, data),
-      close: (state, by) => this.#close(state, by),
-      lost: (to, data, error) =>
-        this.#dead({
-          kind: "channel_message",
-          target: to.self,
-          from: to.peer,
-          data,
-          channel: to.id,
-          error,
-        }),
     };
   }
 
@@ -208,10 +172,7 @@ export class MessageRouter {
       this.#mailboxes.delete(id);
       mb.stop(actorStopped(id));
     }
-    const states = this.#byParticipant.get(id);
-    if (states !== undefined) {
-      for (const s of states) this.#close(s, s.a.self === id ? s.a : s.b);
-    }
+    this.#channels.closeAll(id, mb);
     return mb !== undefined;
   }
 
@@ -237,10 +198,12 @@ export class MessageRouter {
    * @throws {SwitchyardError} `actor_not_found`, `mailbox_full`.
    */
   send(target: string, data: unknown, options: SendOptions = this.#anon): void {
+    const from = options.from ?? "anonymous";
+    if (typeof from !== "string") {
+      throw new TypeError(`Sender must be a string, got ${typeof from}`);
+    }
     const mb = this.#mailboxes.get(target) ?? this.#wake(target);
-    if (
-      !mb.push(new Envelope(MESSAGE, options.from ?? "anonymous", data, null, target, null, null))
-    ) {
+    if (!mb.push(from, data)) {
       throw mailboxFull(target, this.#capacity);
     }
   }
@@ -256,25 +219,26 @@ export class MessageRouter {
    * @throws {SwitchyardError} (rejects) `actor_not_found`, `mailbox_full`,
    * `request_timed_out`, `actor_stopped`, `handler_failed`, or a public error
    * the handler threw.
+   * @throws {RangeError} (rejects) When the timeout is not > 0.
    */
   request(target: string, data: unknown, options: RequestOptions = this.#anon): Promise<unknown> {
     const timeout = options.timeout ?? this.#timeout;
-    return new Promise((resolve, reject) => {
-      const mb = this.#mailboxes.get(target) ?? this.#wake(target);
-      const reply = new Envelope(
-        REQUEST,
-        options.from ?? "anonymous",
-        data,
-        null,
-        target,
-        resolve,
-        reject,
-      );
-      if (!mb.push(reply)) {
-        throw mailboxFull(target, this.#capacity);
+    if (!(timeout > 0)) return Promise.reject(timeoutError(timeout));
+    let mb = this.#mailboxes.get(target);
+    if (mb === undefined) {
+      try {
+        mb = this.#wake(target);
+      } catch (err) {
+        return Promise.reject(err);
       }
-      if (timeout !== Infinity) this.#batcher.add(reply, checkTimeout(timeout));
-    });
+    }
+    const { promise, resolve, reject } = Promise.withResolvers<unknown>();
+    const reply = new Reply(options.from ?? "anonymous", data, null, target, resolve, reject);
+    if (!mb.push(reply, undefined)) {
+      return Promise.reject(mailboxFull(target, this.#capacity));
+    }
+    if (timeout !== Infinity) this.#batcher.add(reply, timeout);
+    return promise;
   }
 
   /**
@@ -287,6 +251,7 @@ export class MessageRouter {
    * @returns The initiator's end.
    * @throws {SwitchyardError} (rejects) `actor_not_found`, `mailbox_full`,
    * `channel_rejected`, `request_timed_out`, `actor_stopped`, `handler_failed`.
+   * @throws {RangeError} (rejects) When the timeout is not > 0.
    */
   openChannel(
     initiator: string,
@@ -294,28 +259,23 @@ export class MessageRouter {
     options: OpenChannelOptions = {},
   ): Promise<Channel> {
     const timeout = options.timeout ?? this.#timeout;
-    return new Promise((resolve, reject) => {
-      const mb = this.#mailboxes.get(target) ?? this.#wake(target);
-      const state = new ChannelState(
-        `ch${++this.#nextChannel}`,
-        initiator,
-        target,
-        this.#channelHost,
-      );
-      const reply = new Envelope(
-        OPEN,
-        initiator,
-        options.initial,
-        state.b,
-        target,
-        resolve,
-        reject,
-      );
-      if (!mb.push(reply)) {
-        throw mailboxFull(target, this.#capacity);
+    if (!(timeout > 0)) return Promise.reject(timeoutError(timeout));
+    let mb = this.#mailboxes.get(target);
+    if (mb === undefined) {
+      try {
+        mb = this.#wake(target);
+      } catch (err) {
+        return Promise.reject(err);
       }
-      if (timeout !== Infinity) this.#batcher.add(reply, checkTimeout(timeout));
-    });
+    }
+    const state = this.#channels.create(initiator, target);
+    const { promise, resolve, reject } = Promise.withResolvers<Channel>();
+    const reply = new Reply(initiator, options.initial, state.b, target, resolve, reject);
+    if (!mb.push(reply, undefined)) {
+      return Promise.reject(mailboxFull(target, this.#capacity));
+    }
+    if (timeout !== Infinity) this.#batcher.add(reply, timeout);
+    return promise;
   }
 
   /**
@@ -327,7 +287,7 @@ export class MessageRouter {
    * @throws {SwitchyardError} `channel_not_found`, `not_a_participant`, `mailbox_full`.
    */
   sendOnChannel(channel: string, data: unknown, options: { by: string }): void {
-    this.#endOf(channel, options.by).send(data);
+    this.#channels.endOf(channel, options.by).send(data);
   }
 
   /**
@@ -339,7 +299,7 @@ export class MessageRouter {
    * @throws {SwitchyardError} `channel_not_found`, `not_a_participant`.
    */
   closeChannel(channel: string, options: { by: string }): void {
-    this.#endOf(channel, options.by).close();
+    this.#channels.endOf(channel, options.by).close();
   }
 
   /**
@@ -349,12 +309,16 @@ export class MessageRouter {
    * @returns `{ id, send, request, openChannel }`.
    */
   participant(id: string): Participant {
-    const from: SendOptions = { from: id };
+    const from: RequestOptions = { from: id };
     return {
       id,
       send: (target, data) => this.send(target, data, from),
       request: (target, data, options) =>
-        this.request(target, data, { from: id, timeout: options?.timeout }),
+        this.request(
+          target,
+          data,
+          options?.timeout === undefined ? from : { from: id, timeout: options.timeout },
+        ),
       openChannel: (target, initial, options) =>
         this.openChannel(id, target, { initial, timeout: options?.timeout }),
     };
@@ -365,14 +329,6 @@ export class MessageRouter {
     let queued = 0;
     for (const mb of this.#mailboxes.values()) queued += mb.size;
     return { participants: this.#mailboxes.size, channels: this.#channels.size, queued };
-  }
-
-  #endOf(channel: string, by: string): ChannelEnd {
-    const s = this.#channels.get(channel);
-    if (s === undefined || s.closed) throw channelNotFound(channel);
-    if (s.a.self === by) return s.a;
-    if (s.b.self === by) return s.b;
-    throw notAParticipant(channel, by);
   }
 
   #dead(letter: DeadLetter): void {
@@ -423,90 +379,5 @@ export class MessageRouter {
     if (mb.stopped || mb.handlers !== null) return;
     if (this.#mailboxes.get(mb.id) === mb) this.#mailboxes.delete(mb.id);
     mb.stop(error);
-  }
-
-  #opened(env: Envelope, accepted: unknown): void {
-    const reply = env;
-    const state = env.end!.state;
-    if (state.closed) return; // its target stopped meanwhile
-    if (accepted !== true) {
-      state.closed = true;
-      reply.fail(channelRejected(state.b.self));
-      return;
-    }
-    if (reply.done) {
-      // The initiator gave up (timeout): the target learns the channel closed.
-      state.open = true;
-      this.#close(state, state.a);
-      return;
-    }
-    state.open = true;
-    this.#channels.set(state.id, state);
-    this.#index(state.a.self).add(state);
-    this.#index(state.b.self).add(state);
-    reply.ok(state.a);
-    const early = state.early;
-    state.early = null;
-    if (early !== null) {
-      for (const data of early) {
-        try {
-          this.#deliver(state.a, data);
-        } catch (err) {
-          this.#channelHost.lost(state.a, data, err as SwitchyardError);
-        }
-      }
-    }
-  }
-
-  #index(id: string): Set<ChannelState> {
-    let set = this.#byParticipant.get(id);
-    if (set === undefined) this.#byParticipant.set(id, set = new Set());
-    return set;
-  }
-
-  #unindex(id: string, state: ChannelState): void {
-    const set = this.#byParticipant.get(id);
-    if (set === undefined) return;
-    set.delete(state);
-    if (set.size === 0) this.#byParticipant.delete(id);
-  }
-
-  #deliver(to: ChannelEnd, data: unknown): void {
-    const mb = this.#mailboxes.get(to.self);
-    if (mb !== undefined) {
-      if (!mb.push(new Envelope(CHANNEL_MESSAGE, to.peer, data, to, to.self, null, null))) {
-        throw mailboxFull(to.self, this.#capacity);
-      }
-      return;
-    }
-    // Not a registered actor (e.g. a socket client): hand over now.
-    let r: unknown;
-    try {
-      r = to.receive(data, null);
-    } catch (err) {
-      this.#channelHost.lost(to, data, handlerFailed(to.self, "channel onMessage callback", err));
-      return;
-    }
-    if (r === FULL) throw mailboxFull(to.self, this.#capacity);
-  }
-
-  #close(state: ChannelState, by: ChannelEnd): void {
-    if (state.closed) return;
-    state.closed = true;
-    if (!state.open) return;
-    this.#channels.delete(state.id);
-    this.#unindex(state.a.self, state);
-    this.#unindex(state.b.self, state);
-    const to = by.other;
-    const mb = this.#mailboxes.get(to.self);
-    if (mb !== undefined) {
-      mb.push(new Envelope(CHANNEL_CLOSE, by.self, undefined, to, to.self, null, null), true);
-      return;
-    }
-    try {
-      to.closedByPeer(null);
-    } catch (err) {
-      console.error(handlerFailed(to.self, "channel onClose callback", err));
-    }
   }
 }

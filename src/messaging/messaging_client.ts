@@ -36,16 +36,17 @@ export class ClientChannel {
   #closed = false;
   #closeArrived = false;
 
+  /** The channel id given by the server. */
+  readonly id: string;
+
   /**
    * Created by {@linkcode MessagingClient.openChannel}.
    *
    * @param id The channel id given by the server.
    * @param command Sends a command on the client's connection.
    */
-  constructor(
-    readonly id: string,
-    command: (cmd: Record<string, unknown>) => Promise<unknown>,
-  ) {
+  constructor(id: string, command: (cmd: Record<string, unknown>) => Promise<unknown>) {
+    this.id = id;
     this.#command = command;
   }
 

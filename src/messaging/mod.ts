@@ -40,6 +40,7 @@ export type {
   RegisterOptions,
   RequestOptions,
   SendOptions,
+  ServerMessagingOptions,
 } from "./types.ts";
 
 // Outside clients: the socket endpoint and the client

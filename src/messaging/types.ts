@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { MessagingAuth } from "./messaging_socket.ts";
 
 /**
  * What a participant receives. Every hook is optional. For one registered
@@ -202,4 +203,22 @@ export interface Participant {
    * @returns This participant's end.
    */
   openChannel(target: string, initial?: unknown, options?: { timeout?: number }): Promise<Channel>;
+}
+
+/**
+ * The `messaging` option of `createServer`: the server's one message router
+ * and its `/messages` endpoint.
+ */
+export interface ServerMessagingOptions {
+  /** Messages a mailbox holds before senders get `mailbox_full`. @default {1024} */
+  mailboxCapacity?: number;
+  /** Request and channel-open timeout in ms. @default {30000} */
+  defaultTimeout?: number;
+  /**
+   * Decides who may connect to `GET /messages` and whom they may address
+   * (`onMessagingAuth`). Without it the endpoint answers 403 `forbidden`.
+   */
+  auth?: MessagingAuth;
+  /** Called with each one-way message that was accepted but not handled. @default logs a warning */
+  onDeadLetter?: (letter: DeadLetter) => void;
 }
