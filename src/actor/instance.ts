@@ -25,7 +25,7 @@ import { Connections } from "./connections.ts";
 import { validateArgs } from "./schema.ts";
 import type { MessageRouter } from "../messaging/message_router.ts";
 import type { MessageHandlers, Participant } from "../messaging/types.ts";
-import { checkSerializable, trackState, unwrap } from "./state.ts";
+import { checkSerializable, cloneData, trackState, unwrap } from "./state.ts";
 
 /** What the registry lends every instance. */
 export interface InstanceHost {
@@ -211,7 +211,7 @@ export class ActorInstance {
     } else {
       const s = def.createState
         ? await def.createState(ctx, record.input)
-        : (def.state === undefined ? undefined : structuredClone(def.state));
+        : (def.state === undefined ? undefined : cloneData(def.state));
       checkSerializable(s);
       this.#raw = s;
     }
@@ -219,11 +219,14 @@ export class ActorInstance {
     if (def.createVars) this.vars = await def.createVars(ctx);
     if (!bytes) {
       if (def.onCreate) await def.onCreate(ctx, record.input);
+      // The first save joins the first action's save (one encode, not two);
+      // a `durable` actor still waits for it.
       this.#dirty = true;
-      await this.saveNow();
+      if (def.options.durable) await this.saveNow();
     } else if (def.onWake) await def.onWake(ctx);
     if (def.onStart) await def.onStart(ctx);
     this.#status = "running";
+    if (this.#dirty) this.scheduleSave();
     if (this.#events.length) await this.#armAlarm();
     this.#armIdle();
     this.attachMessaging();

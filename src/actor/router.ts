@@ -13,7 +13,7 @@
  */
 import { Hono } from "hono";
 import { readBody, utf8 } from "../common/body.ts";
-import { decode, decodeJson, type Encoding, parseEncoding } from "../common/encoding.ts";
+import { type Encoding, parseEncoding } from "../common/encoding.ts";
 import { publicError } from "../common/errors.ts";
 import { safeEqual } from "../common/ids.ts";
 import { CONNECTING, frameData, type SocketLike } from "../common/socket.ts";
@@ -26,7 +26,7 @@ import {
   HEADER_ENCODING,
   HEADER_LAST_SEQ,
 } from "../protocol/headers.ts";
-import { encodedResponse, errorResponse } from "../protocol/http.ts";
+import { decodeActionArgs, encodedResponse, errorResponse } from "../protocol/http.ts";
 import { CLOSE_TOO_LARGE, type ConnSink, type ConnState } from "./conn.ts";
 import { closeCodeFor, type OpenRequest, refuse } from "./connections.ts";
 import type { ActorInstance } from "./instance.ts";
@@ -134,15 +134,7 @@ export function createActorRouter(options: ActorRouterOptions): ActorRouter {
   app.post("/action/:name", async (c) => {
     const request = c.req.raw;
     const enc = parseEncoding(request.headers.get(HEADER_ENCODING));
-    const bytes = await readBody(request, maxBodySize);
-    const body = enc === "cbor" ? decode(bytes) : decodeJson(utf8(bytes));
-    if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      throw publicError("malformed_body", 400, 'Body must be an object like {"args":[...]}');
-    }
-    const args = (body as { args?: unknown }).args ?? [];
-    if (!Array.isArray(args)) {
-      throw publicError("malformed_body", 400, 'Body field "args" must be a list');
-    }
+    const args = decodeActionArgs(await readBody(request, maxBodySize), enc);
     const auth = jsonHeader(request, HEADER_AUTH);
     const actor = await loadActor(actorIdOf(request));
     const output = await actor.runAction(c.req.param("name"), args, { auth });

@@ -64,6 +64,34 @@ export function checkSerializable(value: unknown, path = "", seen?: Set<object>)
   seen.delete(obj);
 }
 
+/**
+ * A deep copy of state data. Plain objects, arrays and primitives are copied
+ * directly (the common case, several times cheaper than `structuredClone`);
+ * anything else goes through `structuredClone`.
+ *
+ * @param value Serialisable state data.
+ * @returns The copy.
+ */
+export function cloneData<T>(value: T): T {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(cloneData) as T;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value)) {
+    const v = cloneData((value as Record<string, unknown>)[k]);
+    // An own "__proto__" key (e.g. from JSON.parse) must stay a key, not set the prototype.
+    if (k === "__proto__") {
+      Object.defineProperty(out, k, {
+        value: v,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else out[k] = v;
+  }
+  return out as T;
+}
+
 const RAW = Symbol("raw");
 
 /**

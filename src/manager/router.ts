@@ -27,7 +27,7 @@ import {
   parseSocketProtocols,
   WS_PROTOCOL,
 } from "../protocol/headers.ts";
-import { errorResponse } from "../protocol/http.ts";
+import { decodeActionArgs, encodedResponse, errorResponse } from "../protocol/http.ts";
 import { type ActorQuery, parseQuery, queryName } from "../protocol/query.ts";
 import type { Upgrader } from "../runtime/upgrade.ts";
 import type { ManagerDriver } from "./driver.ts";
@@ -62,6 +62,12 @@ export interface ManagerRouterOptions {
   upgrader?: Upgrader;
   /** Metrics sink. */
   metrics: Metrics;
+  /**
+   * Run HTTP actions on the driver's same-process instance (`local()`) instead
+   * of proxying a `Request` to the actor router. Both answer the same.
+   * @default {true}
+   */
+  localActions?: boolean;
   /** The message router and the auth hook of `GET /messages` (off without `auth`). */
   messaging?: { router: MessageRouter; auth?: MessagingAuth };
 }
@@ -114,6 +120,7 @@ function withActorId(res: Response, actorId: string): Response {
  */
 export function createManagerRouter(options: ManagerRouterOptions): ManagerRouter {
   const { manager, definitions, maxBodySize, metrics } = options;
+  const local = options.localActions === false ? undefined : manager.local?.bind(manager);
   const app = new Hono<{ Bindings: { upgradeWebSocket?: Upgrader } | undefined }>();
 
   app.onError((err, c) => {
@@ -217,6 +224,23 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
     const enc = parseEncoding(request.headers.get(HEADER_ENCODING));
     const body = await readBody(request, maxBodySize);
     const { record, auth } = await admit(request, "action");
+    if (local) {
+      // Same-process fast path: the action runs on the local instance, with
+      // the body decoded once and no inner Request. It answers exactly what the
+      // actor router's `POST /action/:name` would (the conformance suite runs
+      // the remote clients over both, see tests/memory_driver_test.ts).
+      const actorId = record.actorId;
+      try {
+        const args = decodeActionArgs(body, enc);
+        const actor = await local(actorId);
+        const output = await actor.runAction(c.req.param("name"), args, {
+          auth: auth === undefined ? undefined : JSON.parse(JSON.stringify(auth)),
+        });
+        return encodedResponse({ output }, 200, enc, actorId);
+      } catch (err) {
+        return errorResponse(err, enc, actorId);
+      }
+    }
     const headers = actorHeaders(record.actorId, auth);
     headers.set(HEADER_ENCODING, enc);
     const url = `http://actor/action/${encodeURIComponent(c.req.param("name"))}`;

@@ -20,7 +20,13 @@ import { actionCases } from "./actions_cases.ts";
 import { authCases } from "./auth_cases.ts";
 import { connectionCases } from "./connections_cases.ts";
 import { eventCases } from "./events_cases.ts";
-import { type Capability, CLIENT_KINDS, type SuiteGroup, withHarness } from "./harness.ts";
+import {
+  type Capability,
+  CLIENT_KINDS,
+  type ClientKind,
+  type SuiteGroup,
+  withHarness,
+} from "./harness.ts";
 import { keyCases } from "./keys_cases.ts";
 import { lifecycleCases } from "./lifecycle_cases.ts";
 import { rawHttpCases } from "./raw_http_cases.ts";
@@ -34,6 +40,8 @@ export type { Capability, ClientKind } from "./harness.ts";
 export interface DriverSuiteOptions {
   /** Capabilities the driver lacks, each with the reason (`{ alarms: "no timers in this host" }`). */
   skip?: Partial<Record<Capability, string>>;
+  /** Only these client kinds (default: every kind). */
+  kinds?: readonly ClientKind[];
 }
 
 /** Every behaviour group, in run order. */
@@ -67,6 +75,7 @@ export function runDriverSuite(
     for (const c of group.cases) {
       const missing = (c.needs ?? []).filter((cap) => options.skip?.[cap] !== undefined);
       for (const kind of c.kinds ?? CLIENT_KINDS) {
+        if (options.kinds && !options.kinds.includes(kind)) continue;
         Deno.test({
           name: `${name} ${kind}: ${group.name}: ${c.name}`,
           ignore: missing.length > 0,
