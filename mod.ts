@@ -39,16 +39,17 @@ export type {
   Intent,
 } from "./src/actor/definition.ts";
 export type { ActionContext, ActorContext, Conn, Logger, Schedule } from "./src/actor/context.ts";
-export type { StandardSchema } from "./src/actor/schema.ts";
+export type { StandardResult, StandardSchema } from "./src/actor/schema.ts";
 
 // Registry and server
 export { Registry, setup } from "./src/registry/registry.ts";
 export type { ActorTypes, Server, ServerOptions } from "./src/registry/registry.ts";
+export type { Client } from "./src/client/client.ts";
+export type { SocketCloseEvent, SocketLike, SocketMessageEvent } from "./src/common/socket.ts";
 export type { CorsOptions } from "./src/manager/router.ts";
 
 // Drivers (contracts; implementations live in ./drivers/*)
-export type { ActorDriver } from "./src/actor/driver.ts";
-export type { ActorInstance } from "./src/actor/instance.ts";
+export type { ActorDriver, LoadedActor } from "./src/actor/driver.ts";
 export type {
   ActorRecord,
   DriverContext,
@@ -80,5 +81,4 @@ export type { ErrorBody, SwitchyardErrorOptions, UserErrorOptions } from "./src/
 
 // Wire types
 export type { ActorKey, ActorQuery } from "./src/protocol/query.ts";
-export type { SocketLike } from "./src/common/socket.ts";
 export type { Encoding } from "./src/common/encoding.ts";

@@ -21,7 +21,7 @@ import { publicError } from "../src/common/errors.ts";
 import { randomId } from "../src/common/ids.ts";
 import { type SocketLike, socketPair } from "../src/common/socket.ts";
 import type { ActorDriver } from "../src/actor/driver.ts";
-import type { ActorInstance } from "../src/actor/instance.ts";
+import type { LoadedActor } from "../src/actor/driver.ts";
 import type {
   ActorRecord,
   DriverContext,
@@ -60,8 +60,8 @@ class MemoryDriver implements ManagerDriver, ActorDriver {
   #ctx: DriverContext;
   #byId = new Map<string, ActorRecord>();
   #byKey = new Map<string, string>();
-  #live = new Map<string, ActorInstance>();
-  #loading = new Map<string, Promise<ActorInstance>>();
+  #live = new Map<string, LoadedActor>();
+  #loading = new Map<string, Promise<LoadedActor>>();
   #state = new Map<string, Uint8Array>();
   #alarms = new Map<string, ReturnType<typeof setTimeout>>();
   #closed = false;
@@ -142,11 +142,11 @@ class MemoryDriver implements ManagerDriver, ActorDriver {
     return this.#ctx.actorRouter.websocket(request, socket);
   }
 
-  local(actorId: string): Promise<ActorInstance> {
+  local(actorId: string): Promise<LoadedActor> {
     return this.loadActor(actorId);
   }
 
-  loadActor(actorId: string): Promise<ActorInstance> {
+  loadActor(actorId: string): Promise<LoadedActor> {
     const live = this.#live.get(actorId);
     if (live) {
       if (live.running) return Promise.resolve(live);

@@ -247,14 +247,20 @@ export class ActorDefinition<
   I = unknown,
   TActions = unknown,
 > {
-  /** The validated configuration (internal). */
+  /** The validated configuration (internal).
+   * @internal
+   */
   readonly config: ResolvedConfig;
   /** Type-level only: the actions, for typed clients. */
   declare readonly actions: TActions;
   /** Type-level only. */
   declare readonly types: { state: S; vars: V; connParams: CP; connState: CS; auth: A; input: I };
 
-  /** @param config Validated configuration. */
+  /**
+   * Wraps a validated configuration; use {@linkcode actor} to make one.
+   *
+   * @param config Validated configuration.
+   */
   constructor(config: ResolvedConfig) {
     this.config = config;
   }

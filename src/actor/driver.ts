@@ -5,7 +5,33 @@
  *
  * @module
  */
-import type { ActorInstance } from "./instance.ts";
+/**
+ * A live actor as drivers see it. Instances come from
+ * `DriverContext.createInstance`; the driver starts each once, keeps it while
+ * it runs, stops it on shutdown and calls `onAlarm` when its alarm fires.
+ * Everything else about an instance is the runtime's business.
+ */
+export interface LoadedActor {
+  /** Whether it serves requests (false once it started to sleep or stop). */
+  readonly running: boolean;
+  /** Loads or creates the state and runs the start hooks. Called once, by the driver. */
+  start(): Promise<void>;
+  /** Resolves when a stopping actor has stopped (at once otherwise). */
+  whenStopped(): Promise<void>;
+  /** Closes connections and flushes state, for a shutdown. */
+  stop(): Promise<void>;
+  /** Runs the scheduled actions that are due; the driver calls it when the alarm fires. */
+  onAlarm(): Promise<void>;
+  /**
+   * Runs an action, as `POST /action/:name` of the actor router would: the
+   * same-process fast path of `ManagerDriver.local`.
+   *
+   * @param name Action name.
+   * @param args Arguments (already decoded; the caller clones them if needed).
+   * @param caller What `onAuth` returned, when the call came through it.
+   */
+  runAction(name: string, args: unknown[], caller?: { auth?: unknown }): Promise<unknown>;
+}
 
 /** Storage and lifecycle of actors on one host. */
 export interface ActorDriver {
@@ -14,7 +40,7 @@ export interface ActorDriver {
    * loaded (or sleeps). Concurrent calls for one id start it once and all get
    * the same instance. Rejects with `actor_not_found` for an unknown id.
    */
-  loadActor(actorId: string): Promise<ActorInstance>;
+  loadActor(actorId: string): Promise<LoadedActor>;
   /**
    * Reads the persisted state bytes of an actor, or `undefined` when it has
    * never been written.

@@ -17,7 +17,7 @@ import { type Deadline, deadlines } from "../common/deadlines.ts";
 import { randomId } from "../common/ids.ts";
 import type { SocketLike } from "../common/socket.ts";
 import type { ActorRecord } from "../manager/driver.ts";
-import type { ActorDriver } from "./driver.ts";
+import type { ActorDriver, LoadedActor } from "./driver.ts";
 import type { ResolvedConfig } from "./definition.ts";
 import type { ActionContext, Logger, Schedule } from "./context.ts";
 import { type ConnState, Frame } from "./conn.ts";
@@ -116,7 +116,7 @@ class Ctx implements ActionContext {
 }
 
 /** One live actor. */
-export class ActorInstance {
+export class ActorInstance implements LoadedActor {
   /** The manager's record of this actor. */
   readonly record: ActorRecord;
   /** The validated definition. */

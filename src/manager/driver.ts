@@ -8,8 +8,7 @@
  */
 import type { SocketLike } from "../common/socket.ts";
 import type { ActorKey } from "../protocol/query.ts";
-import type { ActorDriver } from "../actor/driver.ts";
-import type { ActorInstance } from "../actor/instance.ts";
+import type { ActorDriver, LoadedActor } from "../actor/driver.ts";
 import type { ActorRouter } from "../actor/router.ts";
 
 /** What the manager knows of an actor. */
@@ -77,7 +76,7 @@ export interface ManagerDriver {
    * a local instance without building a `Request`. It must behave exactly
    * like `sendRequest` to `/action/:name` (the conformance suite runs both).
    */
-  local?(actorId: string): Promise<ActorInstance>;
+  local?(actorId: string): Promise<LoadedActor>;
   /** Stops every actor (state flushed) and releases timers. */
   shutdown(): Promise<void>;
 }
@@ -87,7 +86,7 @@ export interface DriverContext {
   /** The actor router of this process (memory, kv drivers route to it). */
   actorRouter: ActorRouter;
   /** Builds an (unstarted) instance for a record; the driver starts it. */
-  createInstance(record: ActorRecord, driver: ActorDriver): ActorInstance;
+  createInstance(record: ActorRecord, driver: ActorDriver): LoadedActor;
   /** Whether `name` is a defined actor type. */
   hasActorType(name: string): boolean;
 }

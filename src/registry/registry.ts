@@ -89,7 +89,11 @@ export class Registry<TActors extends ActorTypes = ActorTypes> {
   /** Actor definitions by name. */
   readonly actors: TActors;
 
-  /** @param actors Actor definitions by name. */
+  /**
+   * Holds the actor types; use {@linkcode setup} to make one.
+   *
+   * @param actors Actor definitions by name.
+   */
   constructor(actors: TActors) {
     this.actors = actors;
   }
@@ -185,7 +189,8 @@ function createServer<R extends Registry>(
       return new ActorInstance(record, def.config, driver, host);
     },
   });
-  late.loadActor = (id) => actor.loadActor(id);
+  // Every instance a driver holds came from `createInstance` above, so it is an ActorInstance.
+  late.loadActor = (id) => actor.loadActor(id) as Promise<ActorInstance>;
   const router: ManagerRouter = createManagerRouter({
     manager,
     definitions: defs,
