@@ -7,12 +7,15 @@
  *   ./node_modules/.bin/deno run -A bench/http_actions_bench.ts [--runs 5] [--seconds 4] [--autocannon]
  *
  * Both servers live in this process (one listening at a time is loaded);
- * the load generator gets the other core.
+ * the load generator gets the other core. Besides requests/s it reports the
+ * CPU time this process spent per request (from /proc/self/stat), which is
+ * steadier than requests/s on a shared machine.
  *
  * @module
  */
 import { memoryDriver } from "../drivers/memory.ts";
 import { listen, median, numberArg, rate, registry } from "./_bench_util.ts";
+import { cpuSeconds } from "./gateway_load.ts";
 
 const RUNS = numberArg("runs", 5);
 const SECONDS = numberArg("seconds", 4);
@@ -23,7 +26,10 @@ const useWrk = !Deno.args.includes("--autocannon") &&
   (await new Deno.Command("wrk", { args: ["--version"], stdout: "null", stderr: "null" })
     .output().then(() => true, () => false));
 
-async function wrk(url: string): Promise<number> {
+/** Requests/s and requests served. */
+type Load = { rps: number; requests: number };
+
+async function wrk(url: string): Promise<Load> {
   const script = await Deno.makeTempFile({ suffix: ".lua" });
   await Deno.writeTextFile(
     script,
@@ -36,10 +42,13 @@ async function wrk(url: string): Promise<number> {
   await Deno.remove(script);
   const text = new TextDecoder().decode(out.stdout);
   if (/Non-2xx/.test(text)) throw new Error(`Errors in the run:\n${text}`);
-  return Number(text.match(/Requests\/sec:\s+([\d.]+)/)![1]);
+  return {
+    rps: Number(text.match(/Requests\/sec:\s+([\d.]+)/)![1]),
+    requests: Number(text.match(/(\d+) requests in/)![1]),
+  };
 }
 
-async function autocannon(url: string): Promise<number> {
+async function autocannon(url: string): Promise<Load> {
   const out = await new Deno.Command("./node_modules/.bin/node", {
     args: [
       "node_modules/autocannon/autocannon.js",
@@ -64,7 +73,7 @@ async function autocannon(url: string): Promise<number> {
   if (r.non2xx || r.errors) {
     throw new Error(`Errors in the run: ${r.non2xx} non-2xx, ${r.errors} errors`);
   }
-  return r.requests.total / SECONDS;
+  return { rps: r.requests.total / SECONDS, requests: r.requests.total };
 }
 
 const load = useWrk ? wrk : autocannon;
@@ -82,24 +91,40 @@ const targets: Array<[string, string]> = [
   ["switchyard POST /actors/actions/increment", `${sy.url}/actors/actions/increment`],
 ];
 const results = new Map<string, number[]>(targets.map(([name]) => [name, []]));
+const cpuUs = new Map<string, number[]>(targets.map(([name]) => [name, []]));
+const cpu = () => cpuSeconds(Deno.readTextFileSync, Deno.pid);
 for (const [, url] of targets) await load(url); // warm-up
 for (let run = 0; run < RUNS; run++) {
-  for (const [name, url] of targets) results.get(name)!.push(await load(url));
+  for (const [name, url] of targets) {
+    const c0 = cpu();
+    const r = await load(url);
+    cpuUs.get(name)!.push((cpu() - c0) / r.requests * 1e6);
+    results.get(name)!.push(r.rps);
+  }
 }
 console.log(
   `load generator: ${useWrk ? "wrk -t1" : "autocannon"}, ${CONNECTIONS} connections, ${SECONDS} s`,
 );
-console.log(`| target | median | runs |`);
-console.log(`|---|---:|---|`);
+console.log(`| target | median | runs | server CPU per request (median) |`);
+console.log(`|---|---:|---|---:|`);
 for (const [name] of targets) {
   const xs = results.get(name)!;
-  console.log(`| ${name} | ${rate(median(xs))} | ${xs.map(rate).join(", ")} |`);
+  const us = median(cpuUs.get(name)!);
+  console.log(
+    `| ${name} | ${rate(median(xs))} | ${xs.map(rate).join(", ")} | ${us.toFixed(1)} µs |`,
+  );
 }
 const m = (i: number) => median(results.get(targets[i]![0])!);
 console.log(
   `ratio switchyard / bare: ${(m(2) / m(0)).toFixed(2)}x; / bare reading the body: ${
     (m(2) / m(1)).toFixed(2)
   }x`,
+);
+const c = (i: number) => median(cpuUs.get(targets[i]![0])!);
+console.log(
+  `CPU per request, bare / switchyard (the throughput ratio a server-bound run would show): ${
+    (c(0) / c(2)).toFixed(2)
+  }x; bare reading the body / switchyard: ${(c(1) / c(2)).toFixed(2)}x`,
 );
 await Promise.all([sy.close(), bare.close(), bareBody.close()]);
 await server.shutdown();

@@ -88,10 +88,30 @@ function jsonHeader(request: Request, name: string, code: string): unknown {
   }
 }
 
+/**
+ * Parsed actor queries by header text. Clients repeat the same query for
+ * every call to a handle, so a hit skips a JSON parse and the validation.
+ * Only queries without `input` are kept (a record may hold the input object),
+ * and the cache starts over when full.
+ */
+const queryCache = new Map<string, ActorQuery>();
+const QUERY_CACHE_SIZE = 1024;
+
 function readQuery(request: Request): ActorQuery {
   const raw = request.headers.get(HEADER_QUERY);
   if (raw === null) throw publicError("invalid_query", 400, `Header "${HEADER_QUERY}" is missing`);
-  return parseQuery(jsonHeader(request, HEADER_QUERY, "invalid_query"));
+  const hit = queryCache.get(raw);
+  if (hit) return hit;
+  const query = parseQuery(jsonHeader(request, HEADER_QUERY, "invalid_query"));
+  const body = Object.values(query)[0] as { input?: unknown };
+  if (body.input === undefined && raw.length <= 1024) {
+    if (queryCache.size >= QUERY_CACHE_SIZE) queryCache.clear();
+    // Shared between requests from now on, so frozen.
+    if ("key" in body) Object.freeze(body.key);
+    queryCache.set(raw, Object.freeze(query));
+    Object.freeze(body);
+  }
+  return query;
 }
 
 /** Copies client headers, dropping every `x-sy-*` header (only the manager sets those). */
@@ -112,6 +132,28 @@ function withActorId(res: Response, actorId: string): Response {
   }
 }
 
+const ACTIONS_PATH = "/actors/actions/";
+
+/**
+ * The action name of a `POST /actors/actions/:name` request, decoded as Hono
+ * decodes route params; `undefined` for any other request.
+ */
+function actionName(request: Request): string | undefined {
+  if (request.method !== "POST") return undefined;
+  const url = request.url;
+  const start = url.indexOf("/", url.indexOf("://") + 3);
+  if (start < 0 || !url.startsWith(ACTIONS_PATH, start)) return undefined;
+  const q = url.indexOf("?", start);
+  const raw = url.slice(start + ACTIONS_PATH.length, q < 0 ? undefined : q);
+  if (raw === "" || raw.includes("/")) return undefined; // Hono answers these
+  if (!raw.includes("%")) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
 /**
  * Builds the manager router.
  *
@@ -123,16 +165,17 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
   const local = options.localActions === false ? undefined : manager.local?.bind(manager);
   const app = new Hono<{ Bindings: { upgradeWebSocket?: Upgrader } | undefined }>();
 
-  app.onError((err, c) => {
+  function onError(err: unknown, request: Request): Response {
     let enc: "json" | "cbor" = "json";
     try {
-      enc = parseEncoding(c.req.header(HEADER_ENCODING));
+      enc = parseEncoding(request.headers.get(HEADER_ENCODING));
     } catch { /* answer in JSON */ }
     if (!(err instanceof SwitchyardError && err.public)) {
       console.error("switchyard: internal error", err);
     }
     return errorResponse(err, enc);
-  });
+  }
+  app.onError((err, c) => onError(err, c.req.raw));
   app.notFound(() => errorResponse(publicError("not_found", 404, "Route is not found")));
 
   if (options.cors) {
@@ -219,8 +262,7 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
     return withActorId(Response.json({ actorId: record.actorId }), record.actorId);
   });
 
-  app.post("/actors/actions/:name", async (c) => {
-    const request = c.req.raw;
+  async function runHttpAction(request: Request, name: string): Promise<Response> {
     const enc = parseEncoding(request.headers.get(HEADER_ENCODING));
     const body = await readBody(request, maxBodySize);
     const { record, auth } = await admit(request, "action");
@@ -233,7 +275,7 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
       try {
         const args = decodeActionArgs(body, enc);
         const actor = await local(actorId);
-        const output = await actor.runAction(c.req.param("name"), args, {
+        const output = await actor.runAction(name, args, {
           auth: auth === undefined ? undefined : JSON.parse(JSON.stringify(auth)),
         });
         return encodedResponse({ output }, 200, enc, actorId);
@@ -243,13 +285,14 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
     }
     const headers = actorHeaders(record.actorId, auth);
     headers.set(HEADER_ENCODING, enc);
-    const url = `http://actor/action/${encodeURIComponent(c.req.param("name"))}`;
+    const url = `http://actor/action/${encodeURIComponent(name)}`;
     const res = await manager.proxyRequest(
       new Request(url, { method: "POST", headers, body }),
       record.actorId,
     );
     return withActorId(res, record.actorId);
-  });
+  }
+  app.post("/actors/actions/:name", (c) => runHttpAction(c.req.raw, c.req.param("name")));
 
   app.get("/actors/connect/sse", async (c) => {
     const request = c.req.raw;
@@ -426,9 +469,20 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
     );
   });
 
+  // HTTP actions are the hot path: without CORS (whose middleware must run),
+  // they skip Hono's dispatch and answer exactly as the route above would.
+  const direct = !options.cors;
   return {
     async fetch(request, env) {
-      const res = await app.fetch(request, env);
+      let res: Response;
+      const name = direct ? actionName(request) : undefined;
+      if (name !== undefined) {
+        try {
+          res = await runHttpAction(request, name);
+        } catch (err) {
+          res = onError(err, request);
+        }
+      } else res = await app.fetch(request, env);
       metrics.request(res.status);
       return res;
     },
