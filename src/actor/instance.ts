@@ -297,6 +297,28 @@ export class ActorInstance implements LoadedActor {
     return h;
   }
 
+  /**
+   * Runs `onMessage` or `onRequest` for a message forwarded from another
+   * process (see `./remote_messages.ts`).
+   *
+   * @param hook Which hook.
+   * @param data The payload.
+   * @param from The sender's participant id.
+   * @returns What the hook returned.
+   */
+  async runMessageHook(
+    hook: "onMessage" | "onRequest",
+    data: unknown,
+    from: string,
+  ): Promise<unknown> {
+    const fn = this.def[hook] as ((c: Ctx, a: unknown, b: unknown) => unknown) | undefined;
+    if (!fn) {
+      throw publicError("handler_failed", 500, `Actor "${this.record.name}" has no ${hook} hook`);
+    }
+    this.#assertRunning();
+    return await this.#hook(hook, fn, data, from);
+  }
+
   /** Runs a messaging hook with `c`; counts as activity; reports errors, then rethrows them to the router. */
   #hook(
     where: string,

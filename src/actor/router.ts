@@ -7,13 +7,14 @@
  *
  * `POST /action/:name` · `GET /connect/websocket` · `GET /connect/sse` ·
  * `POST /connections/message` · `ALL /raw/http/*` · `GET /raw/websocket/*` ·
- * `GET /health`.
+ * `POST /messages/send|request` (messages forwarded from another process,
+ * CBOR `{ from, data }`) · `GET /health`.
  *
  * @module
  */
 import { Hono } from "hono";
 import { readBody, utf8 } from "../common/body.ts";
-import { type Encoding, parseEncoding } from "../common/encoding.ts";
+import { decode, type Encoding, parseEncoding } from "../common/encoding.ts";
 import { publicError } from "../common/errors.ts";
 import { safeEqual } from "../common/ids.ts";
 import { CONNECTING, frameData, type SocketLike } from "../common/socket.ts";
@@ -30,6 +31,7 @@ import { decodeActionArgs, encodedResponse, errorResponse } from "../protocol/ht
 import { CLOSE_TOO_LARGE, type ConnSink, type ConnState } from "./conn.ts";
 import { closeCodeFor, type OpenRequest, refuse } from "./connections.ts";
 import type { ActorInstance } from "./instance.ts";
+import { deliverMessage } from "./remote_messages.ts";
 
 /** Serves requests and WebSockets addressed to actors of this process. */
 export interface ActorRouter {
@@ -139,6 +141,14 @@ export function createActorRouter(options: ActorRouterOptions): ActorRouter {
     const actor = await loadActor(actorIdOf(request));
     const output = await actor.runAction(c.req.param("name"), args, { auth });
     return encodedResponse({ output }, 200, enc);
+  });
+
+  app.post("/messages/:kind", async (c) => {
+    const request = c.req.raw;
+    const body = decode(await readBody(request, maxBodySize));
+    const actor = await loadActor(actorIdOf(request));
+    const output = await deliverMessage(actor, c.req.param("kind"), body);
+    return encodedResponse({ output }, 200, "cbor");
   });
 
   app.get("/connect/sse", async (c) => {

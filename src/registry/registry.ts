@@ -18,6 +18,7 @@ import type { DriverFactory, ManagerDriver } from "../manager/driver.ts";
 import { type CorsOptions, createManagerRouter, type ManagerRouter } from "../manager/router.ts";
 import { detectUpgrader, type Upgrader } from "../runtime/upgrade.ts";
 import { InlineClientDriver } from "./inline_driver.ts";
+import { forwardingHandlers } from "../actor/remote_messages.ts";
 import { MessageRouter } from "../messaging/message_router.ts";
 import type { ServerMessagingOptions } from "../messaging/types.ts";
 import { Metrics } from "./metrics.ts";
@@ -138,11 +139,15 @@ function createServer<R extends Registry>(
   const metrics = new Metrics();
   const log = options.logger ?? consoleLogger;
   // Filled in below, once the driver exists (the router and instances need them first).
-  const late: { client?: Client<R>; loadActor?: (id: string) => Promise<ActorInstance> } = {};
+  const late: {
+    client?: Client<R>;
+    loadActor?: (id: string) => Promise<ActorInstance>;
+    manager?: ManagerDriver;
+  } = {};
   const loadActor = (id: string) => late.loadActor!(id);
   const actorRouter = createActorRouter({ loadActor, maxBodySize });
   // Messaging (issue 4): a message to an actor that is not loaded (or sleeps) loads it; its
-  // start() registers it. Remote actors would be forwarded here through the ManagerDriver.
+  // start() registers it. Actors of other processes get a forwarding participant.
   const mo = options.messaging ?? {};
   const messaging = new MessageRouter({
     mailboxCapacity: mo.mailboxCapacity,
@@ -155,6 +160,8 @@ function createServer<R extends Registry>(
           code: l.error.code,
         })),
     resolve: async (id) => {
+      // Another process hosts the actor: forward through the driver.
+      if (!late.manager!.local) return forwardingHandlers(late.manager!, id);
       let instance = await loadActor(id);
       if (!instance.running) instance = await loadActor(id); // it was going to sleep: load anew
       instance.attachMessaging();
@@ -190,6 +197,7 @@ function createServer<R extends Registry>(
     },
   });
   // Every instance a driver holds came from `createInstance` above, so it is an ActorInstance.
+  late.manager = manager;
   late.loadActor = (id) => actor.loadActor(id) as Promise<ActorInstance>;
   const router: ManagerRouter = createManagerRouter({
     manager,
