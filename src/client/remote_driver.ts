@@ -20,7 +20,7 @@ import {
 } from "../protocol/headers.ts";
 import { type ActorQuery, queryName } from "../protocol/query.ts";
 import type { ClientDriver, ConnectOptions } from "./client_driver.ts";
-import { bufferMessages } from "./buffered_socket.ts";
+import { bufferMessages } from "../common/buffered_socket.ts";
 import { SseSocket } from "./sse_socket.ts";
 import { clientError } from "./_errors.ts";
 

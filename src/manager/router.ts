@@ -13,6 +13,7 @@ import { readBody } from "../common/body.ts";
 import { parseEncoding } from "../common/encoding.ts";
 import { publicError, SwitchyardError } from "../common/errors.ts";
 import type { SocketLike } from "../common/socket.ts";
+import { bufferMessages } from "../common/buffered_socket.ts";
 import type { AnyActorDefinition, Intent } from "../actor/definition.ts";
 import { refuse } from "../actor/connections.ts";
 import {
@@ -162,6 +163,8 @@ function actionName(request: Request): string | undefined {
  */
 export function createManagerRouter(options: ManagerRouterOptions): ManagerRouter {
   const { manager, definitions, maxBodySize, metrics } = options;
+  /** Responses of accepted upgrades, counted as 101 whatever status the host's upgrader gave. */
+  const upgrades = new WeakSet<Response>();
   const local = options.localActions === false ? undefined : manager.local?.bind(manager);
   const app = new Hono<{ Bindings: { upgradeWebSocket?: Upgrader } | undefined }>();
 
@@ -373,7 +376,10 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
     // Deno closes the request once it is upgraded: keep a copy of what we read later.
     const snapshot = new Request(request.url, { headers: new Headers(request.headers) });
     const { socket, response } = upgrader(request, { protocol });
-    void serveSocket(snapshot, socket, path, values);
+    // `admit` (with the actor's onAuth) runs after the upgrade: hold the frames
+    // the client sends meanwhile, as Deno drops events that have no listener yet.
+    void serveSocket(snapshot, bufferMessages(socket), path, values);
+    upgrades.add(response);
     return response;
   }
 
@@ -459,6 +465,7 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
       canAddress: grant.canAddress,
       encoding,
     });
+    upgrades.add(response);
     return response;
   });
   app.get("/actors/raw/websocket/*", (c) => {
@@ -483,7 +490,8 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
           res = onError(err, request);
         }
       } else res = await app.fetch(request, env);
-      metrics.request(res.status);
+      // Hosts whose upgrader cannot build a 101 Response (Node's adapter) still count as 101.
+      metrics.request(upgrades.has(res) ? 101 : res.status);
       return res;
     },
   };

@@ -57,6 +57,16 @@ for (const encoding of ["json", "cbor"] as const) {
   });
 }
 
+test("/metrics counts accepted WebSocket upgrades as 101", async () => {
+  const c = client();
+  const conn = c.counter.getOrCreate(["metrics"]).connect();
+  await conn.ready();
+  await c.dispose();
+  const text = await (await fetch(`${served.http.url}/metrics`)).text();
+  assert.match(text, /switchyard_http_responses_total\{status="101"\} [1-9]/);
+  assert.doesNotMatch(text, /status="200"\} 0/);
+});
+
 test("SSE connection receives events and runs actions", async () => {
   const c = client({ transport: "sse", encoding: "cbor" });
   const conn = c.counter.getOrCreate(["sse"]).connect();

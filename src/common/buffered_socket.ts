@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { SocketCloseEvent, SocketLike, SocketMessageEvent } from "../common/socket.ts";
+import type { SocketCloseEvent, SocketLike, SocketMessageEvent } from "./socket.ts";
 
 type Listener = (ev: never) => void;
 
@@ -89,7 +89,7 @@ function call(listener: Listener, ev: unknown): void {
  * @example Frames sent before the listener still arrive
  * ```ts
  * import { bufferMessages } from "./buffered_socket.ts";
- * import { socketPair } from "../common/socket.ts";
+ * import { socketPair } from "./socket.ts";
  * const [client, server] = socketPair();
  * const buffered = bufferMessages(client);
  * server.send("early");
