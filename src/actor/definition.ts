@@ -70,9 +70,12 @@ export interface ActorConfig<S, V, CP, CS, A, I, TActions> {
   createVars?: (c: ActorContext<S, undefined, CP, CS, A>) => V | Promise<V>;
   /** Initial connection state. Exclusive with `createConnState`. */
   connState?: CS;
-  /** Builds a connection's state. */
+  /**
+   * Builds a connection's state; its return type is the connection state type
+   * (so `c` here types other connections' state as `unknown`).
+   */
   createConnState?: (
-    c: ActorContext<S, V, CP, CS, A>,
+    c: ActorContext<S, V, CP, unknown, A>,
     args: ConnectArgs<CP, A>,
   ) => CS | Promise<CS>;
   /** The actions callers may run. */

@@ -49,6 +49,11 @@ export interface ActorHandleMethods {
   connect(params?: unknown): ActorConnectionLike;
 }
 
+/** The connection params type of an actor definition (`unknown` when untyped). */
+export type ConnParamsOf<D> = D extends { readonly types: { connParams: infer CP } }
+  ? (undefined extends CP ? unknown : CP)
+  : unknown;
+
 /** A connection without its typed action methods. */
 export type ActorConnectionLike = ActorConnection;
 
@@ -58,7 +63,7 @@ export type ActorConnectionLike = ActorConnection;
  */
 export type ActorHandle<D = unknown> =
   & Omit<ActorHandleMethods, "connect">
-  & { connect(params?: unknown): ActorConn<D> }
+  & { connect(params?: ConnParamsOf<D>): ActorConn<D> }
   & Omit<ActorActions<D>, keyof ActorHandleMethods | "then">;
 
 /** A typed connection: the connection methods plus one method per action. */
