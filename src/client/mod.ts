@@ -38,6 +38,7 @@ export type {
   ActorConnectionLike,
   ActorHandle,
   ActorHandleMethods,
+  ConnParamsOf,
 } from "./actor_handle.ts";
 export {
   type ActorConnection,
