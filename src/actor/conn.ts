@@ -6,8 +6,10 @@
  *
  * @module
  */
-import { encodeCbor, type Encoding } from "../common/encoding.ts";
-import type { ServerMessage } from "../protocol/messages.ts";
+import type { Encoding } from "../common/encoding.ts";
+import { type BatchCache, encodeBatches, Frame } from "./frames.ts";
+
+export { Frame };
 
 /** Where a connection's frames go: a WebSocket or an SSE stream. */
 export interface ConnSink {
@@ -17,29 +19,6 @@ export interface ConnSink {
   send(frame: string | Uint8Array): void;
   /** Ends the transport. */
   close(code: number, reason: string): void;
-}
-
-/**
- * A message encoded at most once per encoding, so a broadcast to many
- * connections serialises once.
- */
-export class Frame {
-  /** The message. */
-  readonly msg: ServerMessage;
-  #json?: string;
-  #cbor?: Uint8Array;
-  /** @param msg The message. */
-  constructor(msg: ServerMessage) {
-    this.msg = msg;
-  }
-  /**
-   * @param encoding The wanted encoding.
-   * @returns The encoded frame (cached).
-   */
-  get(encoding: Encoding): string | Uint8Array {
-    if (encoding === "json") return this.#json ??= JSON.stringify(this.msg);
-    return this.#cbor ??= encodeCbor(this.msg);
-  }
 }
 
 /** The public face of a connection, as actions and hooks see it. */
@@ -81,6 +60,8 @@ export interface ConnOwner {
   sendTo(conn: ConnState, name: string, args: unknown[]): void;
   /** Ends a connection for good. */
   end(conn: ConnState, reason: string): void;
+  /** Asks for {@linkcode ConnState.flush} on a later microtask (messages were queued). */
+  schedule(conn: ConnState): void;
 }
 
 /** The runtime side of a connection (internal to the actor runtime). */
@@ -92,8 +73,6 @@ export class ConnState<CP = unknown, CS = unknown, A = unknown> implements Conn<
   readonly auth: A | undefined;
   /** Event names this connection subscribed to. */
   readonly subs: Set<string> = new Set();
-  /** The live transport, if any. */
-  sink: ConnSink | undefined;
   /** Highest event seq delivered (or buffered) for this connection. */
   lastSeq = 0;
   /** Highest seq evicted from the buffer (lost for replay). */
@@ -102,6 +81,9 @@ export class ConnState<CP = unknown, CS = unknown, A = unknown> implements Conn<
   expiry: { cancel(): void } | undefined;
   /** Set once the connection ended for good. */
   closed = false;
+  #sink: ConnSink | undefined;
+  /** Messages for `#sink` not sent yet, in order (flushed on a microtask). */
+  #pending: Frame[] = [];
   #ring: Array<{ seq: number; frame: Frame } | undefined>;
   #head = 0;
   #count = 0;
@@ -127,6 +109,21 @@ export class ConnState<CP = unknown, CS = unknown, A = unknown> implements Conn<
     this.#owner = owner;
   }
 
+  /**
+   * The live transport, if any. Replacing it drops what was queued for the
+   * previous one: events are in the replay buffer (a resuming client asks
+   * for them by sequence number) and answers to actions sent on a transport
+   * that is gone are lost with it, as the client is told (`connection_lost`).
+   */
+  get sink(): ConnSink | undefined {
+    return this.#sink;
+  }
+  set sink(sink: ConnSink | undefined) {
+    if (sink === this.#sink) return;
+    this.#sink = sink;
+    if (this.#pending.length > 0) this.#pending = [];
+  }
+
   send(name: string, ...args: unknown[]): void {
     this.#owner.sendTo(this as unknown as ConnState, name, args);
   }
@@ -135,7 +132,10 @@ export class ConnState<CP = unknown, CS = unknown, A = unknown> implements Conn<
     this.#owner.end(this as unknown as ConnState, reason);
   }
 
-  /** Buffers an event and sends it if a transport is attached. */
+  /**
+   * Buffers an event for replay and, if a transport is attached, queues it
+   * (see {@linkcode flush}).
+   */
   deliver(seq: number, frame: Frame): void {
     this.lastSeq = seq;
     const size = this.#ring.length;
@@ -149,8 +149,48 @@ export class ConnState<CP = unknown, CS = unknown, A = unknown> implements Conn<
         this.#count++;
       }
     } else this.droppedUpTo = seq;
-    const sink = this.sink;
-    if (sink) sink.send(frame.get(sink.encoding));
+    if (this.#sink && this.#pending.push(frame) === 1) this.#owner.schedule(this);
+  }
+
+  /**
+   * Queues a message (an action's `result` or `error`) behind what is
+   * already queued, so it never overtakes an event sent before it.
+   *
+   * @param sink The transport it answers; nothing is queued unless it is the live one.
+   * @param frame The message.
+   */
+  enqueue(sink: ConnSink, frame: Frame): void {
+    if (sink === this.#sink && this.#pending.push(frame) === 1) this.#owner.schedule(this);
+  }
+
+  /**
+   * Sends the queued messages: one frame for one message, else batches
+   * (shared through `cache` with connections that queued the same frames).
+   * Everything queued in one tick goes out together.
+   *
+   * @param cache Batches already built in this flush.
+   */
+  flush(cache?: BatchCache): void {
+    const frames = this.#pending;
+    if (frames.length === 0) return;
+    this.#pending = [];
+    const sink = this.#sink;
+    if (!sink) return;
+    if (frames.length === 1) return sink.send(frames[0]!.get(sink.encoding));
+    const out = cache ? cache.encode(frames, sink.encoding) : encodeBatches(frames, sink.encoding);
+    for (const frame of out) sink.send(frame);
+  }
+
+  /**
+   * Sends a message now (`init`, `gap`), after what is queued.
+   *
+   * @param sink The transport; nothing is sent unless it is the live one.
+   * @param frame The message.
+   */
+  sendFrame(sink: ConnSink, frame: Frame): void {
+    if (sink !== this.#sink) return;
+    this.flush();
+    sink.send(frame.get(sink.encoding));
   }
 
   /**

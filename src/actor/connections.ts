@@ -12,6 +12,7 @@ import { deadlines } from "../common/deadlines.ts";
 import { randomId, randomToken, safeEqual } from "../common/ids.ts";
 import {
   type ClientMessage,
+  MAX_MESSAGES_PER_FRAME,
   parseClientMessage,
   type ServerMessage,
 } from "../protocol/messages.ts";
@@ -27,6 +28,7 @@ import {
   ConnState,
   Frame,
 } from "./conn.ts";
+import { BatchCache, encodeBatches } from "./frames.ts";
 import type { ActorInstance } from "./instance.ts";
 
 /** How a transport asks to open or resume a connection. */
@@ -54,6 +56,8 @@ export class Connections implements ConnOwner {
   /** Connections by id (including dropped ones inside their reconnect window). */
   readonly live: Map<string, ConnState> = new Map();
   #actor: ActorInstance;
+  /** Connections with queued messages, flushed together on one microtask. */
+  #queued: ConnState[] = [];
 
   /** @param actor The owning instance. */
   constructor(actor: ActorInstance) {
@@ -110,28 +114,57 @@ export class Connections implements ConnOwner {
   }
 
   /**
-   * Handles one frame from a connection's transport.
+   * Handles one frame from a connection's transport: one message, or a list
+   * of messages handled in order (subscriptions take effect before the
+   * actions after them start; actions run concurrently, as if each had come
+   * in its own frame).
    *
    * @param conn The connection.
    * @param sink The transport it came on (replies go there).
    * @param data The frame.
    */
-  async receive(conn: ConnState, sink: ConnSink, data: string | Uint8Array): Promise<void> {
+  receive(conn: ConnState, sink: ConnSink, data: string | Uint8Array): void {
+    let value: unknown;
+    try {
+      value = decode(data);
+    } catch (err) {
+      return this.#reply(conn, sink, errorMessage(err));
+    }
+    this.#actor.touch();
+    if (!Array.isArray(value)) return this.#receiveOne(conn, sink, value);
+    if (value.length === 0 || value.length > MAX_MESSAGES_PER_FRAME) {
+      const err = publicError(
+        "malformed_message",
+        400,
+        `A frame holds 1 to ${MAX_MESSAGES_PER_FRAME} messages, not ${value.length}`,
+      );
+      return this.#reply(conn, sink, errorMessage(err));
+    }
+    for (const item of value) this.#receiveOne(conn, sink, item);
+  }
+
+  #receiveOne(conn: ConnState, sink: ConnSink, value: unknown): void {
     let msg: ClientMessage;
     try {
-      msg = parseClientMessage(decode(data));
+      msg = parseClientMessage(value);
     } catch (err) {
       const id = (err as { metadata?: { id?: unknown } }).metadata?.id;
-      this.#reply(
+      return this.#reply(
         conn,
         sink,
         errorMessage(err, Number.isSafeInteger(id) ? id as number : undefined),
       );
-      return;
     }
-    this.#actor.touch();
     if (msg.t === "sub") return void conn.subs.add(msg.event);
     if (msg.t === "unsub") return void conn.subs.delete(msg.event);
+    void this.#run(conn, sink, msg);
+  }
+
+  async #run(
+    conn: ConnState,
+    sink: ConnSink,
+    msg: Extract<ClientMessage, { t: "action" }>,
+  ): Promise<void> {
     try {
       const output = await this.#actor.runAction(msg.name, msg.args, { conn, auth: conn.auth });
       this.#reply(conn, sink, { t: "result", id: msg.id, output });
@@ -155,6 +188,22 @@ export class Connections implements ConnOwner {
   }
 
   /** @inheritdoc */
+  schedule(conn: ConnState): void {
+    if (this.#queued.push(conn) === 1) queueMicrotask(this.#flushQueued);
+  }
+
+  /**
+   * Sends everything queued in this tick. Connections that queued the same
+   * frames in the same order (a broadcast) share one batch per encoding.
+   */
+  #flushQueued = (): void => {
+    const queued = this.#queued;
+    this.#queued = [];
+    const cache = queued.length > 1 ? new BatchCache() : undefined;
+    for (const conn of queued) conn.flush(cache);
+  };
+
+  /** @inheritdoc */
   sendTo(conn: ConnState, name: string, args: unknown[]): void {
     this.#actor.sendTo(conn, name, args);
   }
@@ -166,6 +215,7 @@ export class Connections implements ConnOwner {
     conn.expiry?.cancel();
     this.live.delete(conn.id);
     const sink = conn.sink;
+    if (sink && closeSink) conn.flush(); // events sent before the end arrive before the close
     conn.sink = undefined;
     if (sink && closeSink) sink.close(CLOSE_NORMAL, reason.slice(0, 120));
     const hook = this.#actor.def.onDisconnect;
@@ -181,6 +231,7 @@ export class Connections implements ConnOwner {
   closeAll(code: number, reason: string): void {
     for (const conn of [...this.live.values()]) {
       const sink = conn.sink;
+      conn.flush();
       conn.sink = undefined;
       sink?.close(code, reason);
       this.end(conn, reason, false);
@@ -200,17 +251,20 @@ export class Connections implements ConnOwner {
       resumed,
       seq: conn.lastSeq,
     };
-    sink.send(new Frame(init).get(sink.encoding));
+    conn.sendFrame(sink, new Frame(init));
     if (!resumed) return;
     const { gapUpTo, frames } = conn.replay(lastSeq);
-    if (gapUpTo) {
-      sink.send(new Frame({ t: "gap", after: lastSeq, upTo: gapUpTo }).get(sink.encoding));
+    if (gapUpTo) conn.sendFrame(sink, new Frame({ t: "gap", after: lastSeq, upTo: gapUpTo }));
+    // The replay goes out as batches (its frames are already encoded).
+    if (frames.length > 0) {
+      for (const out of encodeBatches(frames, sink.encoding)) {
+        sink.send(out);
+      }
     }
-    for (const f of frames) sink.send(f.get(sink.encoding));
   }
 
   #reply(conn: ConnState, sink: ConnSink, msg: ServerMessage): void {
-    if (conn.sink === sink) sink.send(new Frame(msg).get(sink.encoding));
+    conn.enqueue(sink, new Frame(msg));
   }
 }
 

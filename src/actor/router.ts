@@ -269,6 +269,7 @@ export function createActorRouter(options: ActorRouterOptions): ActorRouter {
       onFrame = (data) => {
         const size = typeof data === "string" ? data.length : data.byteLength;
         if (size > maxMessageSize) {
+          conn.flush(); // queued events go before the error
           s.send(
             JSON.stringify({
               t: "error",

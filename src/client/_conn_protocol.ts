@@ -9,22 +9,26 @@ import type { SwitchyardError } from "../common/errors.ts";
 import { frameData } from "../common/socket.ts";
 import { clientError } from "./_errors.ts";
 
+function isMessage(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && typeof (v as { t?: unknown }).t === "string";
+}
+
 /**
- * Decodes one server frame (text as JSON, binary as CBOR).
+ * Decodes one server frame (text as JSON, binary as CBOR): one message, or
+ * a batch (a list of messages).
  *
  * @param data `ev.data` of a message event.
- * @returns The message, an object with a string `t`.
+ * @returns The messages in order, each an object with a string `t`.
  * @throws {SwitchyardError} `malformed_message` when it cannot be read.
  */
-export function readServerFrame(data: unknown): Record<string, unknown> {
+export function readServerFrame(data: unknown): Array<Record<string, unknown>> {
   try {
     const frame = frameData(data);
     if (frame === undefined) throw new TypeError("Frame type is not supported");
     const v = decode(frame);
-    if (typeof v !== "object" || v === null || typeof (v as { t?: unknown }).t !== "string") {
-      throw new TypeError("Message needs a type");
-    }
-    return v as Record<string, unknown>;
+    if (isMessage(v)) return [v];
+    if (Array.isArray(v) && v.every(isMessage)) return v;
+    throw new TypeError("Message needs a type");
   } catch (err) {
     throw clientError("malformed_message", 400, "Server sent a message that cannot be read", {
       cause: err,

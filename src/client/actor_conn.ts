@@ -10,9 +10,12 @@
  * (the server ended it on purpose) or with a code in 4000–4099 (refused,
  * forbidden, not found, bad token).
  *
+ * Batches (both ways): a tick's messages share frames (`_conn_outbox.ts`); a
+ * received batch is handled message by message, each event with its own
+ * sequence number (`_conn_events.ts`). Actions in flight: `_conn_calls.ts`.
+ *
  * @module
  */
-import { encodeCbor } from "../common/encoding.ts";
 import { fromErrorBody, type SwitchyardError } from "../common/errors.ts";
 import { CLOSED, type SocketLike } from "../common/socket.ts";
 import type { ClientMessage } from "../protocol/messages.ts";
@@ -25,9 +28,11 @@ import {
   connectionClosed,
   connectionLost,
   connectionReset,
-  eventsMissed,
   readServerFrame,
 } from "./_conn_protocol.ts";
+import { type AnyListener, ConnEvents } from "./_conn_events.ts";
+import { PendingCalls } from "./_conn_calls.ts";
+import { Outbox } from "./_conn_outbox.ts";
 
 /** Where a connection is in its life. */
 export type ConnectionStatus = "connecting" | "open" | "reconnecting" | "closed";
@@ -56,17 +61,8 @@ export interface ActorConnectionOptions {
   onEnd?: () => void;
 }
 
-type AnyListener = (...args: unknown[]) => void;
-interface Pending {
-  resolve(v: unknown): void;
-  reject(e: unknown): void;
-  msg: ClientMessage;
-  sent: boolean;
-}
-
-/** The first byte of a close code range that means "do not reconnect". */
-const FATAL_MIN = 4000;
-const FATAL_MAX = 4099;
+/** Close codes 4000–4099 mean "do not reconnect". */
+const FATAL_MIN = 4000, FATAL_MAX = 4099;
 
 /**
  * The machinery of a connection. Users see it through a proxy that adds one
@@ -91,13 +87,15 @@ export class ActorConnection {
   #opening: Promise<void> | undefined;
   #connId: string | undefined;
   #token: string | undefined;
-  #lastSeq = 0;
-  #nextId = 1;
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #pending = new Map<number, Pending>();
-  #listeners = new Map<string, Set<AnyListener>>();
-  #sentSubs = new Set<string>();
+  #calls = new PendingCalls();
+  #outbox: Outbox;
+  #events = new ConnEvents({
+    isOpen: () => this.#status === "open",
+    send: (msg) => this.#send(msg),
+    emitError: (error) => this.#emitError(error),
+  });
   #errorListeners = new Set<(error: SwitchyardError) => void>();
   #closeListeners = new Set<(info: ConnCloseInfo) => void>();
   #lastError: SwitchyardError | undefined;
@@ -115,6 +113,7 @@ export class ActorConnection {
     this.#driver = driver;
     this.#query = query;
     this.#opts = options;
+    this.#outbox = new Outbox(options.encoding);
     this.#ready = new Promise<string>((resolve, reject) => {
       this.#settleReady = { resolve, reject, done: false };
     });
@@ -151,17 +150,7 @@ export class ActorConnection {
    * @returns A function that removes the listener.
    */
   on<A extends unknown[] = unknown[]>(name: string, listener: (...args: A) => void): () => void {
-    const l = listener as unknown as AnyListener;
-    let set = this.#listeners.get(name);
-    if (!set) {
-      this.#listeners.set(name, set = new Set());
-      if (this.#status === "open") {
-        this.#sentSubs.add(name);
-        this.#send({ t: "sub", event: name });
-      }
-    }
-    set.add(l);
-    return () => this.#off(name, l);
+    return this.#events.add(name, listener as unknown as AnyListener);
   }
 
   /**
@@ -218,15 +207,7 @@ export class ActorConnection {
         this.#lastError ?? clientError("connection_closed", 410, "Connection is closed"),
       );
     }
-    return new Promise((resolve, reject) => {
-      const id = this.#nextId++;
-      const p: Pending = { resolve, reject, msg: { t: "action", id, name, args }, sent: false };
-      this.#pending.set(id, p);
-      if (this.#status === "open") {
-        p.sent = true;
-        this.#send(p.msg);
-      }
-    });
+    return this.#calls.call(name, args, this.#status === "open" ? this.#send : undefined);
   }
 
   /**
@@ -262,18 +243,9 @@ export class ActorConnection {
     this.#socket?.close(code, "dropped for test");
   }
 
-  #off(name: string, l: AnyListener): void {
-    const set = this.#listeners.get(name);
-    if (!set?.delete(l) || set.size > 0) return;
-    this.#listeners.delete(name);
-    if (this.#status === "open" && this.#sentSubs.delete(name)) {
-      this.#send({ t: "unsub", event: name });
-    }
-  }
-
   async #open(): Promise<void> {
     const resume = this.#connId !== undefined && this.#token !== undefined
-      ? { connId: this.#connId, token: this.#token, lastSeq: this.#lastSeq }
+      ? { connId: this.#connId, token: this.#token, lastSeq: this.#events.lastSeq }
       : undefined;
     let socket: SocketLike;
     try {
@@ -303,7 +275,7 @@ export class ActorConnection {
       socket.addEventListener("close", () => r());
     });
     socket.addEventListener("message", (ev) => {
-      if (this.#socket === socket && this.#status !== "closed") this.#onFrame(ev.data);
+      if (this.#socket === socket && this.#status !== "closed") this.#onFrame(ev.data, socket);
     });
     socket.addEventListener("close", (ev) => {
       if (this.#socket !== socket) return;
@@ -313,93 +285,58 @@ export class ActorConnection {
     socket.addEventListener("error", () => {}); // a close event follows
   }
 
-  #send(msg: ClientMessage): void {
-    const socket = this.#socket;
-    if (!socket) return;
-    try {
-      socket.send(this.#opts.encoding === "json" ? JSON.stringify(msg) : encodeCbor(msg));
-    } catch {
-      // The socket is closing: its close event rejects what was in flight.
-    }
-  }
+  /** Queues a message for the current transport; a tick's messages share one frame. */
+  #send = (msg: ClientMessage): void => {
+    if (this.#socket) this.#outbox.push(this.#socket, msg);
+  };
 
-  #onFrame(data: unknown): void {
-    let msg: Record<string, unknown>;
+  #onFrame(data: unknown, socket: SocketLike): void {
+    let msgs: Array<Record<string, unknown>>;
     try {
-      msg = readServerFrame(data);
+      msgs = readServerFrame(data);
     } catch (err) {
       this.#emitError(err as SwitchyardError);
       return;
     }
+    // A batch is handled as if each message came alone: stop when a listener
+    // disposed the connection or dropped its transport.
+    for (const msg of msgs) {
+      if (this.#socket !== socket || this.#status === "closed") return;
+      this.#onMessage(msg);
+    }
+  }
+
+  #onMessage(msg: Record<string, unknown>): void {
     switch (msg.t) {
       case "init":
         return this.#onInit(msg);
-      case "result": {
-        const p = this.#pending.get(msg.id as number);
-        if (p) {
-          this.#pending.delete(msg.id as number);
-          p.resolve(msg.output);
-        }
-        return;
-      }
+      case "result":
+        return void this.#calls.settle(msg.id, { output: msg.output });
       case "error": {
-        const err = fromErrorBody(msg, 400);
-        const p = typeof msg.id === "number" ? this.#pending.get(msg.id) : undefined;
-        if (p) {
-          this.#pending.delete(msg.id as number);
-          p.reject(err);
-        } else {
-          this.#lastError = err;
-          this.#emitError(err);
-        }
+        const error = fromErrorBody(msg, 400);
+        if (this.#calls.settle(msg.id, { error })) return;
+        this.#lastError = error;
+        this.#emitError(error);
         return;
       }
-      case "event": {
-        const seq = msg.seq as number;
-        if (typeof seq === "number") {
-          if (seq <= this.#lastSeq) return; // already seen before a resume
-          this.#lastSeq = seq;
-        }
-        const set = this.#listeners.get(msg.name as string);
-        if (!set) return;
-        callAll(set, Array.isArray(msg.args) ? msg.args : [], `event "${String(msg.name)}"`);
-        return;
-      }
-      case "gap": {
-        const after = msg.after as number;
-        const upTo = msg.upTo as number;
-        if (typeof upTo === "number") this.#lastSeq = Math.max(this.#lastSeq, upTo);
-        this.#emitError(eventsMissed(after, upTo));
-        return;
-      }
+      case "event":
+        return this.#events.event(msg);
+      case "gap":
+        return this.#events.gap(msg);
     }
   }
 
   #onInit(msg: Record<string, unknown>): void {
     const connId = String(msg.connId);
     const wasResume = this.#connId !== undefined;
-    if (!msg.resumed) {
-      if (wasResume) {
-        this.#emitError(connectionReset(this.#connId!, connId));
-      }
-      this.#sentSubs.clear();
-      this.#lastSeq = typeof msg.seq === "number" ? msg.seq : 0;
-    }
+    if (!msg.resumed && wasResume) this.#emitError(connectionReset(this.#connId!, connId));
     this.#connId = connId;
     this.#token = String(msg.token);
     this.#status = "open";
     this.#attempt = 0;
     this.#lastError = undefined;
-    for (const name of this.#sentSubs) {
-      if (!this.#listeners.has(name)) this.#send({ t: "unsub", event: name });
-    }
-    this.#sentSubs = new Set(this.#listeners.keys());
-    for (const name of this.#sentSubs) this.#send({ t: "sub", event: name });
-    for (const p of this.#pending.values()) {
-      if (p.sent) continue;
-      p.sent = true;
-      this.#send(p.msg);
-    }
+    this.#events.opened(msg.resumed === true, msg.seq);
+    this.#calls.sendQueued(this.#send);
     if (!this.#settleReady.done) {
       this.#settleReady.done = true;
       this.#settleReady.resolve(connId);
@@ -409,11 +346,7 @@ export class ActorConnection {
   #onClose(code: number, reason: string): void {
     if (this.#status === "closed") return;
     const lost = connectionLost(code, reason);
-    for (const [id, p] of this.#pending) {
-      if (!p.sent) continue;
-      this.#pending.delete(id);
-      p.reject(lost);
-    }
+    this.#calls.rejectSent(lost);
     if (code === 1000 || (code >= FATAL_MIN && code <= FATAL_MAX)) {
       const err = this.#lastError ?? connectionClosed(code, reason);
       this.#end(err, { code, reason, clean: code === 1000 && !this.#lastError });
@@ -447,8 +380,7 @@ export class ActorConnection {
     this.#status = "closed";
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const p of this.#pending.values()) p.reject(error);
-    this.#pending.clear();
+    this.#calls.rejectAll(error);
     if (!this.#settleReady.done) {
       this.#settleReady.done = true;
       this.#settleReady.reject(error);

@@ -6,7 +6,8 @@
  *
  * Stream format agreed with the server: every server message is one SSE
  * event whose `data:` is the JSON message (JSON whatever the connection's
- * encoding; client posts use the requested encoding). An event of type
+ * encoding; client posts use the requested encoding); an `events` batch is
+ * one message, so one SSE event carries the events of one tick. An event of type
  * `close` with data `{ "code": number, "reason": string }` means the server
  * ended the connection on purpose with that close code; a stream that ends
  * without it is an abnormal drop (code 1006) and the client resumes.
@@ -42,7 +43,8 @@ type Listener = (ev: never) => void;
  * lost before that), learns the connection id and token from the `init`
  * message, and posts sent frames one after another (so a subscription
  * always reaches the actor before a later action). A failed post becomes an
- * `error` message for that action id (or a connection-level error).
+ * `error` message for each action id it carried (or a connection-level
+ * error).
  * `close()` aborts the stream; the server then keeps the connection until
  * its reconnect window ends.
  *
@@ -175,15 +177,26 @@ export class SseSocket implements SocketLike {
     } catch (err) {
       if (this.readyState !== OPEN) return;
       const e = toCoded(err);
-      let id: unknown;
+      // The frame may be a batch: every action in it fails with the post.
+      const ids: number[] = [];
       try {
-        const m = decode(frame) as { t?: unknown; id?: unknown };
-        if (m?.t === "action") id = m.id;
+        const v = decode(frame);
+        for (const m of (Array.isArray(v) ? v : [v]) as Array<{ t?: unknown; id?: unknown }>) {
+          if (m?.t === "action" && typeof m.id === "number") ids.push(m.id);
+        }
       } catch { /* not ours to judge */ }
-      const msg: Record<string, unknown> = { t: "error", code: e.code, message: e.message };
-      if (typeof id === "number") msg.id = id;
-      if (e.metadata !== undefined) msg.metadata = e.metadata;
-      this.#dispatch("message", { data: JSON.stringify(msg) });
+      const error = (id?: number) => {
+        const msg: Record<string, unknown> = { t: "error", code: e.code, message: e.message };
+        if (id !== undefined) msg.id = id;
+        if (e.metadata !== undefined) msg.metadata = e.metadata;
+        return msg;
+      };
+      const out = ids.length === 0
+        ? error()
+        : ids.length === 1
+        ? error(ids[0])
+        : ids.map((id) => error(id));
+      this.#dispatch("message", { data: JSON.stringify(out) });
     }
   }
 }

@@ -18,6 +18,34 @@
  * - `{ t: "gap", after, upTo }` — on a resume, events with `after < seq ≤ upTo`
  *   were dropped from the bounded buffer and cannot be replayed.
  *
+ * **Batches.** A frame holds one message, or a list of messages (a JSON
+ * array, a CBOR array) handled in order exactly as if each had come in its
+ * own frame — the messaging endpoint's convention too. Both ends batch what
+ * they send in the same tick:
+ * - the server queues every message for a connection in one ordered queue
+ *   (events, results, errors) and flushes it on a microtask, so the
+ *   1,000 events of a burst cost one frame and one write per connection
+ *   instead of 1,000, and a `result` can never overtake an event sent
+ *   before it (`init`, `gap` and a close go out after the queue is flushed).
+ *   An action's result usually leaves in the frame after its events: the
+ *   flush runs before the action's promise settles;
+ * - the client sends the actions and subscriptions of one tick together, in
+ *   lists of at most 1 KiB (a longer message goes alone; see
+ *   `src/client/_conn_outbox.ts` for why) and at most
+ *   {@linkcode MAX_MESSAGES_PER_FRAME} messages, so callers that run
+ *   actions concurrently share frames both ways. The server handles a
+ *   list's messages in order: a `sub` takes effect before the actions after
+ *   it start, and the actions run concurrently, as separate frames would.
+ *
+ * A server batch costs no serialisation: each message is encoded once per
+ * encoding (once for all connections of a broadcast), and a batch is the
+ * concatenation of the encoded messages — JSON `[` + texts joined by `,` +
+ * `]`, CBOR an array header + the bytes. Connections that queued the same
+ * messages share one batch. A batch stays under 1 MiB (longer runs are
+ * split). Sequence numbers are per event, inside a batch as outside it: the
+ * replay buffer keeps single events, and a replay after a resume is sent
+ * as batches too. Listeners of the events of one batch run back to back.
+ *
  * @module
  */
 import { publicError } from "../common/errors.ts";
@@ -33,8 +61,20 @@ export type ServerMessage =
   | { t: "init"; connId: string; token: string; resumed: boolean; seq: number }
   | { t: "result"; id: number; output: unknown }
   | { t: "error"; id?: number; code: string; message: string; metadata?: unknown }
-  | { t: "event"; seq: number; name: string; args: unknown[] }
+  | EventMessage
   | { t: "gap"; after: number; upTo: number };
+
+/** One event. */
+export interface EventMessage {
+  /** Always `"event"`. */
+  t: "event";
+  /** The actor's event sequence number. */
+  seq: number;
+  /** Event name. */
+  name: string;
+  /** Event arguments. */
+  args: unknown[];
+}
 
 /** Action request body on `POST /actors/actions/:name`. */
 export interface ActionRequestBody {
@@ -47,6 +87,9 @@ export interface ActionResponseBody {
   /** The action's return value. */
   output: unknown;
 }
+
+/** Most messages in one client frame (a list); a longer list is refused as `malformed_message`. */
+export const MAX_MESSAGES_PER_FRAME = 1000;
 
 /** Longest action or event name. */
 export const NAME_MAX_LENGTH = 256;

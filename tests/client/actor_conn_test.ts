@@ -7,11 +7,15 @@ import type { ClientMessage, ServerMessage } from "../../src/protocol/messages.t
 /** The server end of one fake connection attempt. */
 class FakeServer {
   readonly inbox: ClientMessage[] = [];
+  /** Every frame as decoded: a message, or a list of messages. */
+  readonly frames: unknown[] = [];
   #waiters: Array<() => void> = [];
   closed: Promise<{ code: number; reason: string }>;
   constructor(readonly socket: SocketLike, readonly options: ConnectOptions) {
     socket.addEventListener("message", (ev) => {
-      this.inbox.push(JSON.parse(ev.data as string));
+      const v = JSON.parse(ev.data as string); // one message or a batch (a list)
+      this.frames.push(v);
+      for (const m of Array.isArray(v) ? v : [v]) this.inbox.push(m);
       for (const w of this.#waiters.splice(0)) w();
     });
     this.closed = new Promise((r) => socket.addEventListener("close", (ev) => r(ev)));
@@ -235,5 +239,98 @@ Deno.test("ActorConnection gives up after maxAttempts with connection_failed", a
   const conn = client.counter.get("a").connect();
   await assert.rejects(conn.ready(), (e: SwitchyardError) => e.code === "connection_failed");
   assert.equal(attempts, 3);
+  await client.dispose();
+});
+
+Deno.test("ActorConnection sends the messages of one tick as one list frame", async () => {
+  const { client, conn, next } = setup();
+  const server = await next();
+  server.send(INIT);
+  await conn.ready();
+  conn.on("tick", () => {});
+  const calls = [conn.increment(1), conn.increment(2), conn.increment(3)];
+  const got = await server.received(4);
+  assert.deepEqual(got.map((m) => m.t), ["sub", "action", "action", "action"]);
+  assert.equal(server.frames.length, 1);
+  assert.ok(Array.isArray(server.frames[0]));
+  server.socket.send(JSON.stringify([1, 2, 3].map((id) => ({ t: "result", id, output: id }))));
+  assert.deepEqual(await Promise.all(calls), [1, 2, 3]);
+  await client.dispose();
+});
+
+Deno.test("ActorConnection dispatches a batch message by message, results after earlier events", async () => {
+  const { client, conn, next } = setup();
+  const server = await next();
+  server.send(INIT);
+  await conn.ready();
+  const log: unknown[] = [];
+  conn.on("tick", (n: number) => log.push(["tick", n]));
+  conn.on("tock", (n: number) => log.push(["tock", n]));
+  await server.received(2);
+  const result = conn.increment(1).then((v) => log.push(["result", v, log.length]));
+  await server.received(3);
+  server.socket.send(JSON.stringify([
+    { t: "event", seq: 1, name: "tick", args: [1] },
+    { t: "event", seq: 2, name: "tock", args: [2] },
+    { t: "result", id: 1, output: 7 },
+    { t: "event", seq: 3, name: "tick", args: [3] },
+  ]));
+  await result;
+  // Listeners ran back to back, in order; the awaiting code resumed after the batch.
+  assert.deepEqual(log, [["tick", 1], ["tock", 2], ["tick", 3], ["result", 7, 3]]);
+  await client.dispose();
+});
+
+Deno.test("ActorConnection dedupes replayed events inside a batch after a resume", async () => {
+  const { client, conn, next } = setup();
+  const first = await next();
+  first.send(INIT);
+  await conn.ready();
+  const seen: number[] = [];
+  let seenWaiter = () => {};
+  conn.on("tick", (n: number) => {
+    seen.push(n);
+    seenWaiter();
+  });
+  await first.received(1);
+  first.socket.send(
+    JSON.stringify([4, 5].map((seq) => ({ t: "event", seq, name: "tick", args: [seq] }))),
+  );
+  await new Promise<void>((r) => (seenWaiter = () => seen.length === 2 && r()));
+  first.socket.close(1006, "network");
+
+  const second = await next();
+  assert.deepEqual(second.options.resume, { connId: "c1", token: "tok", lastSeq: 5 });
+  second.send({ t: "init", connId: "c1", token: "tok", resumed: true, seq: 7 });
+  // A replay that overlaps what was seen: only the new events are dispatched.
+  second.socket.send(
+    JSON.stringify([3, 4, 5, 6, 7].map((seq) => ({ t: "event", seq, name: "tick", args: [seq] }))),
+  );
+  await new Promise<void>((r) => (seenWaiter = () => seen.length === 4 && r()));
+  assert.deepEqual(seen, [4, 5, 6, 7]);
+  await client.dispose();
+});
+
+Deno.test("ActorConnection stops a batch when a listener disposes, and reports a broken batch", async () => {
+  const { client, conn, next, errors, nextError } = setup();
+  const server = await next();
+  server.send(INIT);
+  await conn.ready();
+  const bad = nextError();
+  server.socket.send('[{"t":"event","seq":1,"name":"tick","args":[]},{"no":"type"}]');
+  await bad;
+  assert.equal(errors[0]?.code, "malformed_message");
+  const seen: number[] = [];
+  conn.on("tick", (n: number) => {
+    seen.push(n);
+    if (n === 2) void conn.dispose();
+  });
+  await server.received(1);
+  const closed = new Promise((r) => conn.onClose(r));
+  server.socket.send(
+    JSON.stringify([2, 3, 4].map((seq) => ({ t: "event", seq, name: "tick", args: [seq] }))),
+  );
+  await closed;
+  assert.deepEqual(seen, [2]);
   await client.dispose();
 });
