@@ -20,7 +20,11 @@ export type ActorKeyInput = string | readonly string[];
 export interface ClientOptions {
   /** Encoding of action bodies and connection frames. @default {"json"} */
   encoding?: Encoding;
-  /** Transport of connections: WebSocket, or SSE with message posts. @default {"websocket"} */
+  /**
+   * Transport of connections: WebSocket first with SSE (and message posts) as
+   * the fallback when WebSockets do not get through (`"auto"`), or only one
+   * of them. @default {"auto"}
+   */
   transport?: ConnTransport;
   /** Reconnect policy of connections; `false` never reconnects. */
   reconnect?: ReconnectOptions | false;
@@ -152,7 +156,7 @@ export function createClientWithDriver<R extends RegistryShape = UntypedRegistry
   const ctx: HandleContext = {
     driver,
     encoding: options.encoding ?? "json",
-    transport: options.transport ?? "websocket",
+    transport: options.transport ?? "auto",
     reconnect: resolveReconnect(options.reconnect),
     track(resource) {
       resources.add(resource);
@@ -162,8 +166,10 @@ export function createClientWithDriver<R extends RegistryShape = UntypedRegistry
   if (ctx.encoding !== "json" && ctx.encoding !== "cbor") {
     throw new RangeError(`Encoding must be "json" or "cbor", got "${ctx.encoding}"`);
   }
-  if (ctx.transport !== "websocket" && ctx.transport !== "sse") {
-    throw new RangeError(`Transport must be "websocket" or "sse", got "${ctx.transport}"`);
+  if (!["auto", "websocket", "sse"].includes(ctx.transport)) {
+    throw new RangeError(
+      `Transport must be "auto", "websocket" or "sse", got "${ctx.transport}"`,
+    );
   }
   const accessors = new Map<string, ActorAccessor<unknown>>();
   const methods: ClientMethods = {

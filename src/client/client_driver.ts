@@ -12,8 +12,12 @@ import type { Encoding } from "../common/encoding.ts";
 import type { SocketLike } from "../common/socket.ts";
 import type { ActorQuery } from "../protocol/query.ts";
 
-/** Transport of a connection. */
-export type ConnTransport = "websocket" | "sse";
+/**
+ * Transport of a connection: `"auto"` opens a WebSocket and falls back to
+ * SSE (with message posts) when no WebSocket gets through; `"websocket"` and
+ * `"sse"` use only that one.
+ */
+export type ConnTransport = "auto" | "websocket" | "sse";
 
 /** Options of {@linkcode ClientDriver.connect}. */
 export interface ConnectOptions {
@@ -21,7 +25,7 @@ export interface ConnectOptions {
   params?: unknown;
   /** Frame encoding. */
   encoding: Encoding;
-  /** WebSocket, or SSE with message posts. */
+  /** WebSocket, SSE with message posts, or WebSocket with SSE as the fallback. */
   transport: ConnTransport;
   /** Set to resume an earlier connection (same id, state and subscriptions). */
   resume?: { connId: string; token: string; lastSeq: number };

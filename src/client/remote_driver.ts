@@ -69,6 +69,8 @@ const CONTENT_TYPE: Record<Encoding, string> = {
 
 class RemoteDriver implements ClientDriver {
   #endpoint: string;
+  /** Set once a WebSocket failed to open where SSE worked (transport "auto"). */
+  #sseOnly = false;
   #headers: Record<string, string>;
   #fetch: (request: Request) => Promise<Response>;
 
@@ -120,8 +122,28 @@ class RemoteDriver implements ClientDriver {
     return body.output;
   }
 
-  connect(query: ActorQuery, options: ConnectOptions): Promise<SocketLike> {
-    return options.transport === "sse" ? this.#connectSse(query, options) : openSocket(
+  async connect(query: ActorQuery, options: ConnectOptions): Promise<SocketLike> {
+    const { transport } = options;
+    if (transport === "sse") return await this.#connectSse(query, options);
+    if (transport === "websocket") return await this.#connectWebSocket(query, options);
+    // "auto": WebSocket first; SSE when no WebSocket gets through (no WebSocket
+    // in this runtime, or a proxy on the way that refuses upgrades).
+    if (this.#sseOnly || typeof globalThis.WebSocket !== "function") {
+      return await this.#connectSse(query, options);
+    }
+    try {
+      return await this.#connectWebSocket(query, options);
+    } catch (err) {
+      if ((err as { code?: string }).code !== "connection_failed") throw err;
+      const socket = await this.#connectSse(query, options); // its own error if HTTP fails too
+      // HTTP gets through where WebSockets did not: SSE for this client from now on.
+      this.#sseOnly = true;
+      return socket;
+    }
+  }
+
+  #connectWebSocket(query: ActorQuery, options: ConnectOptions): Promise<SocketLike> {
+    return openSocket(
       `${wsUrl(this.#endpoint)}/actors/connect/websocket`,
       toSocketProtocols({
         query,
