@@ -244,17 +244,19 @@ export class Connections implements ConnOwner {
     const previous = conn.sink;
     conn.sink = sink;
     if (previous && previous !== sink) previous.close(4000, "Replaced by a newer transport");
+    // A new connection starts at seq 0: what onConnect sent it is replayed below.
+    const after = resumed ? lastSeq : 0;
     const init: ServerMessage = {
       t: "init",
       connId: conn.id,
       token: conn.token,
       resumed,
-      seq: conn.lastSeq,
+      seq: resumed ? conn.lastSeq : 0,
     };
     conn.sendFrame(sink, new Frame(init));
-    if (!resumed) return;
-    const { gapUpTo, frames } = conn.replay(lastSeq);
-    if (gapUpTo) conn.sendFrame(sink, new Frame({ t: "gap", after: lastSeq, upTo: gapUpTo }));
+    if (!resumed && conn.lastSeq === 0) return;
+    const { gapUpTo, frames } = conn.replay(after);
+    if (gapUpTo) conn.sendFrame(sink, new Frame({ t: "gap", after, upTo: gapUpTo }));
     // The replay goes out as batches (its frames are already encoded).
     if (frames.length > 0) {
       for (const out of encodeBatches(frames, sink.encoding)) {

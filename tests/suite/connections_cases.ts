@@ -47,6 +47,14 @@ export const connectionCases: SuiteGroup = {
       },
     },
     {
+      name: "an event sent to a new connection in onConnect arrives after it opens",
+      async fn({ client, key }) {
+        const conn = client.chat.getOrCreate(key()).connect({ name: "zoe" });
+        const welcome = waitForEvent<string>(conn, "welcome");
+        assert.equal(await welcome, "zoe");
+      },
+    },
+    {
       name: "onConnect runs for a new connection",
       async fn({ client, key }) {
         const handle = client.chat.getOrCreate(key());

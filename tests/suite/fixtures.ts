@@ -94,9 +94,7 @@ export const failing = actor({
 export const chat = actor({
   onAuth: () => {},
   state: { messages: [] as string[] },
-  // Parameters annotated: the config type does not infer the conn state from
-  // a context-sensitive createConnState (reported to the lead).
-  createConnState: (_c: unknown, { params }: { params: unknown }) => ({
+  createConnState: (_c, { params }) => ({
     name: (params as { name?: string } | undefined)?.name ?? "anon",
     bumps: 0,
   }),
@@ -107,6 +105,7 @@ export const chat = actor({
   },
   onConnect: (c, conn) => {
     c.broadcast("joined", conn.id);
+    conn.send("welcome", conn.state.name);
   },
   onDisconnect: (c, conn) => {
     c.broadcast("left", conn.id);
