@@ -12,7 +12,9 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { actor, setup, UserError } from "../../mod.ts";
 import { memoryDriver } from "../../drivers/memory.ts";
 import { HEADER_ENCODING, parseSocketProtocols } from "../../src/protocol/headers.ts";
-import type { ConnTransport as Transport, Encoding } from "../../src/client/mod.ts";
+import type { Encoding } from "../../src/client/mod.ts";
+
+type Transport = "websocket" | "sse";
 import type { Steps } from "./_page.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
