@@ -11,15 +11,21 @@
  * Every measurement runs in a fresh Deno process (`--one fn args`): one
  * warm-up run, then the measured one. So neither side inherits the other's heap, GC
  * pretenuring decisions or JIT feedback (in one shared isolate the raw request
- * baseline slowed the router's next run by ~3x through old-space GC). In the
- * WebSocket scenarios client and server share the process's one thread: with
- * the client in a Worker of its own (tried: a second thread), frames of
- * ~4 KB stalled ~40 ms per round trip (TOOLCHAIN.md gotcha 12) and throughput
- * fell to ~60k msg/s, so that variant is not used.
+ * baseline slowed the router's next run by ~3x through old-space GC).
+ *
+ * WebSocket scenarios: the client is `bench/messaging_ws_client.ts` (the
+ * `MessagingClient`, frames of N one-way sends, a sliding window of frames in
+ * flight). With 100 commands per frame it runs twice: in the server's process
+ * and thread, and in a Deno process of its own (as an outside client is; the
+ * server then has the bench process to itself). A client in a Worker was
+ * tried before: with a lock-step window, frames of ~4 KB stalled ~40 ms per
+ * round trip (TOOLCHAIN.md gotcha 12); a window of 20 frames that slides
+ * does not stall, with 4 it still does.
  *
  * @module
  */
-import { MessageRouter, MessagingClient, serveMessagingSocket } from "../src/messaging/mod.ts";
+import { MessageRouter, serveMessagingSocket } from "../src/messaging/mod.ts";
+import { run as wsClientRun } from "./messaging_ws_client.ts";
 
 const ACTORS = 10;
 const BURST = 1000;
@@ -296,30 +302,6 @@ async function rawWsClient(port: number, total: number, window: number): Promise
   return rate;
 }
 
-/** Client side of the router scenario. */
-async function routerWsClient(
-  port: number,
-  total: number,
-  window: number,
-  perFrame: number,
-): Promise<number> {
-  const url = `ws://127.0.0.1:${port}/messages`;
-  const client = await MessagingClient.connect(url, { batch: perFrame > 1 });
-  const t = performance.now();
-  const inFlight: Promise<void>[] = [];
-  for (let sent = 0; sent < total;) {
-    for (let f = 0; f < window && sent < total; f++) {
-      for (let k = 0; k < perFrame; k++) inFlight.push(client.send(`a${k % ACTORS}`, sent++));
-      await null; // let the batch flush as one frame
-    }
-    await Promise.all(inFlight);
-    inFlight.length = 0;
-  }
-  const rate = total / ((performance.now() - t) / 1000);
-  await client.close();
-  return rate;
-}
-
 /** Raw echo server and its client, in one thread (see the module doc). */
 async function rawWsEcho(total: number, window: number): Promise<number> {
   const { server } = startServer((s) => {
@@ -330,20 +312,53 @@ async function rawWsEcho(total: number, window: number): Promise<number> {
   return rate;
 }
 
-/** The router's endpoint and its client, in one thread (see the module doc). */
-async function routerWs(total: number, window: number, perFrame: number): Promise<number> {
+/** The router's endpoint, serving `/messages` on 127.0.0.1 until `stop`. */
+function routerServer(perFrame: number) {
   const router = new MessageRouter({ mailboxCapacity: 1 << 20 });
-  let n = 0;
-  for (let i = 0; i < ACTORS; i++) router.register(`a${i}`, { onMessage: () => void n++ });
+  const received = { n: 0 };
+  for (let i = 0; i < ACTORS; i++) router.register(`a${i}`, { onMessage: () => void received.n++ });
   const conns: Promise<void>[] = [];
-  const { server } = startServer((s) => {
+  const { url, server } = startServer((s) => {
     conns.push(serveMessagingSocket(router, s, { maxCommandsPerFrame: perFrame }).closed);
   });
-  const rate = await routerWsClient(server.addr.port, total, window, perFrame);
-  await Promise.all(conns);
-  await null;
-  if (n !== total) throw new Error(`lost ${total - n}`);
-  await server.shutdown();
+  return {
+    url,
+    async stop(expected: number) {
+      await Promise.all(conns);
+      await null;
+      if (received.n !== expected) throw new Error(`lost ${expected - received.n}`);
+      await server.shutdown();
+    },
+  };
+}
+
+/**
+ * The router's endpoint and its client (`bench/messaging_ws_client.ts`) in
+ * one process and one thread: every message is encoded, framed, decoded and
+ * acknowledged on the same core.
+ */
+async function routerWs(total: number, window: number, perFrame: number): Promise<number> {
+  const srv = routerServer(perFrame);
+  const rate = await wsClientRun(srv.url, total, window, perFrame);
+  await srv.stop(total);
+  return rate;
+}
+
+/**
+ * The router's endpoint in this process, the client in a Deno process of its
+ * own, as an outside client is: the client runs a warm-up pass, then the
+ * measured one, whose rate it prints.
+ */
+async function routerWsExternal(total: number, window: number, perFrame: number): Promise<number> {
+  const srv = routerServer(perFrame);
+  const client = new URL("./messaging_ws_client.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", client, srv.url, String(total), String(window), String(perFrame)],
+    stderr: "inherit",
+  }).output();
+  const rate = Number(new TextDecoder().decode(out.stdout).trim());
+  if (!out.success || !Number.isFinite(rate)) throw new Error("client failed");
+  await srv.stop(2 * total);
   return rate;
 }
 
@@ -481,7 +496,7 @@ async function main() {
   );
   await scenario(
     {
-      name: "WebSocket client, 100 commands per frame",
+      name: "WebSocket client, 100 commands per frame, same thread",
       baseline: "raw WS echo (frames)",
       unit: "msg/s",
       bar: "≥1M/s",
@@ -489,6 +504,17 @@ async function main() {
     },
     () => isolated("rawWsEcho", [50_000, 64]),
     () => isolated("routerWs", [1_000_000, 20, 100]),
+  );
+  await scenario(
+    {
+      name: "WebSocket client, 100 commands per frame, own process",
+      baseline: "raw WS echo (frames)",
+      unit: "msg/s",
+      bar: "≥1M/s",
+      check: (o) => o >= 1e6,
+    },
+    () => isolated("rawWsEcho", [50_000, 64]),
+    () => isolated("routerWsExternal", [1_000_000, 20, 100]),
   );
   await scenario(
     {
@@ -543,8 +569,8 @@ const FNS: Record<string, (...args: any[]) => Promise<number>> = {
   routerOpenMessageClose,
   rawWsEcho,
   routerWs,
+  routerWsExternal,
   rawWsClient,
-  routerWsClient,
   p99Requests: (stalled: number, total: number) => p99Requests(stalled === 1, total),
 };
 

@@ -5,6 +5,7 @@
  */
 import type { SwitchyardError } from "../common/errors.ts";
 import { channelNotFound, handlerFailed, mailboxFull } from "./_errors.ts";
+import type { Mailbox } from "./_mailbox.ts";
 import type { Channel, MessageHandlers } from "./types.ts";
 
 /** What a channel needs from its router. */
@@ -17,6 +18,35 @@ export interface ChannelHost {
   close(state: ChannelState, by: ChannelEnd): void;
   /** Reports a channel message that could not be handled. */
   lost(to: ChannelEnd, data: unknown, error: SwitchyardError): void;
+  /** Names `state` (its id was asked for the first time): `ch<n>`, now findable by id. */
+  named(state: ChannelState): string;
+}
+
+/**
+ * The open channel ends owned by one participant: an intrusive list through
+ * the ends, so joining and leaving it allocates and hashes nothing.
+ */
+export class EndList {
+  head: ChannelEnd | null = null;
+
+  add(end: ChannelEnd): void {
+    end.list = this;
+    const h = this.head;
+    end.next = h;
+    if (h !== null) h.prev = end;
+    this.head = end;
+  }
+
+  static remove(end: ChannelEnd): void {
+    const list = end.list;
+    if (list === null) return;
+    const { prev, next } = end;
+    if (prev === null) list.head = next;
+    else prev.next = next;
+    if (next !== null) next.prev = prev;
+    end.prev = end.next = null;
+    end.list = null;
+  }
 }
 
 /** Returned by {@linkcode ChannelEnd.receive} when the keep buffer is full. */
@@ -30,23 +60,27 @@ export class ChannelState {
   closed = false;
   /** Messages the target sent while still deciding to accept. */
   early: unknown[] | null = null;
-  /** The index sets this channel is in, per end (see `ChannelTable`). */
-  aSet: Set<ChannelState> | null = null;
-  bSet: Set<ChannelState> | null = null;
   /** The initiator's end. */
   readonly a: ChannelEnd;
   /** The target's end. */
   readonly b: ChannelEnd;
-
-  readonly id: string;
+  /** Sequence number; the id is `ch<n>`, made when first asked for. */
+  readonly n: number;
+  /** The id once asked for (then the channel is in its table's by-id map). */
+  name: string | null = null;
   readonly host: ChannelHost;
-  constructor(id: string, initiator: string, target: string, host: ChannelHost) {
-    this.id = id;
+
+  constructor(n: number, initiator: string, target: string, host: ChannelHost) {
+    this.n = n;
     this.host = host;
-    this.a = new ChannelEnd(this, initiator, target);
-    this.b = new ChannelEnd(this, target, initiator);
-    this.a.other = this.b;
-    this.b.other = this.a;
+    const a = this.a = new ChannelEnd(this, initiator, target);
+    const b = this.b = new ChannelEnd(this, target, initiator);
+    a.other = b;
+    b.other = a;
+  }
+
+  get id(): string {
+    return this.name ?? this.host.named(this);
   }
 }
 
@@ -54,6 +88,15 @@ export class ChannelState {
 export class ChannelEnd implements Channel {
   /** The other end. */
   other!: ChannelEnd;
+  /**
+   * The owner's mailbox while the channel is open, or `null` when the owner
+   * is not a registered participant (its messages are handed over at once).
+   */
+  mailbox: Mailbox | null = null;
+  /** Links in the owner's {@linkcode EndList}. */
+  list: EndList | null = null;
+  prev: ChannelEnd | null = null;
+  next: ChannelEnd | null = null;
   #onMessage: ((data: unknown) => void) | null = null;
   #onClose: (() => void) | null = null;
   #kept: unknown[] | null = null;

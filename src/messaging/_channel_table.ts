@@ -2,16 +2,21 @@
  * The router's book of open channels: by id (for socket clients, which name
  * channels by id) and per participant (to close them when it stops).
  *
- * The per-participant index lives on the participant's mailbox (one `Set`
- * per actor, kept for its life), so opening and closing a channel costs two
- * set operations and no map lookups by participant. Channels whose initiator
- * has no mailbox (a socket client, an embedder's facade) go to one shared
- * `orphans` set, scanned only when such an id is unregistered.
+ * A channel gets a sequence number when opened; its id string `ch<n>` is
+ * made, and the channel entered in the by-id map, only when someone asks for
+ * the id (a socket connection always does, to tell its client). Channels
+ * used only through their handles, as between actors, never touch the map.
+ *
+ * The per-participant index is an intrusive list through the ends
+ * ({@linkcode EndList}) on the participant's mailbox, so opening and closing
+ * a channel allocates and hashes nothing there. Ends whose owner has no
+ * mailbox (a socket client, an embedder's facade) go to one shared `orphans`
+ * list, scanned only when such an id is unregistered.
  *
  * @module
  */
 import type { SwitchyardError } from "../common/errors.ts";
-import { type ChannelEnd, type ChannelHost, ChannelState, FULL } from "./_channel.ts";
+import { type ChannelEnd, type ChannelHost, ChannelState, EndList, FULL } from "./_channel.ts";
 import {
   channelNotFound,
   channelRejected,
@@ -28,9 +33,11 @@ export class ChannelTable implements ChannelHost {
   readonly capacity: number;
   #mailboxes: Map<string, Mailbox>;
   #dead: (letter: DeadLetter) => void;
+  /** Open channels whose id was asked for, by id. */
   #byId = new Map<string, ChannelState>();
-  #orphans = new Set<ChannelState>();
+  #orphans = new EndList();
   #next = 0;
+  #open = 0;
 
   /**
    * @param mailboxes The router's mailboxes by participant id (shared).
@@ -49,16 +56,26 @@ export class ChannelTable implements ChannelHost {
 
   /** Open channels. */
   get size(): number {
-    return this.#byId.size;
+    return this.#open;
   }
 
   /** A new, not yet accepted channel from `initiator` to `target`. */
   create(initiator: string, target: string): ChannelState {
-    return new ChannelState(`ch${++this.#next}`, initiator, target, this);
+    return new ChannelState(++this.#next, initiator, target, this);
   }
 
-  /** Finishes an open once the target's `onChannelOpen` returned `accepted`. */
-  opened(reply: Reply, accepted: unknown): void {
+  named(state: ChannelState): string {
+    const id = state.name = `ch${state.n}`;
+    if (state.open && !state.closed) this.#byId.set(id, state);
+    return id;
+  }
+
+  /**
+   * Finishes an open once the target's `onChannelOpen` returned `accepted`.
+   *
+   * @param target The target's mailbox (running the hook).
+   */
+  opened(reply: Reply, accepted: unknown, target: Mailbox): void {
     const state = reply.end!.state;
     if (state.closed) return; // its target stopped meanwhile
     if (accepted !== true) {
@@ -67,25 +84,31 @@ export class ChannelTable implements ChannelHost {
       return;
     }
     state.open = true;
+    this.#open++;
+    const a = state.a, b = state.b;
+    b.mailbox = target;
     if (reply.done) {
       // The initiator gave up (timeout): the target learns the channel closed.
-      this.close(state, state.a);
+      this.close(state, a);
       return;
     }
-    this.#byId.set(state.id, state);
-    const ma = this.#mailboxes.get(state.a.self);
-    (state.aSet = ma === undefined ? this.#orphans : (ma.channels ??= new Set())).add(state);
-    const mb = this.#mailboxes.get(state.b.self);
-    if (mb !== undefined) (state.bSet = mb.channels ??= new Set()).add(state);
-    reply.ok(state.a);
+    if (state.name !== null) this.#byId.set(state.name, state);
+    const ma = this.#mailboxes.get(a.self);
+    if (ma === undefined) this.#orphans.add(a);
+    else {
+      a.mailbox = ma;
+      (ma.channels ??= new EndList()).add(a);
+    }
+    (target.channels ??= new EndList()).add(b);
+    reply.ok(a);
     const early = state.early;
     state.early = null;
     if (early !== null) {
       for (const data of early) {
         try {
-          this.deliver(state.a, data);
+          this.deliver(a, data);
         } catch (err) {
-          this.lost(state.a, data, err as SwitchyardError);
+          this.lost(a, data, err as SwitchyardError);
         }
       }
     }
@@ -100,10 +123,20 @@ export class ChannelTable implements ChannelHost {
     throw notAParticipant(channel, by);
   }
 
+  /**
+   * The mailbox that receives for `end`, or `null` to hand over at once.
+   * An owner that registered after the channel opened is found (and kept).
+   */
+  #mailboxOf(end: ChannelEnd): Mailbox | null {
+    const mb = end.mailbox;
+    if (mb !== null) return mb.stopped ? null : mb;
+    return end.mailbox = this.#mailboxes.get(end.self) ?? null;
+  }
+
   /** Routes `data` to end `to`: through its owner's mailbox, or at once. */
   deliver(to: ChannelEnd, data: unknown): void {
-    const mb = this.#mailboxes.get(to.self);
-    if (mb !== undefined) {
+    const mb = this.#mailboxOf(to);
+    if (mb !== null) {
       if (!mb.push(to, data)) throw mailboxFull(to.self, this.capacity);
       return;
     }
@@ -123,13 +156,13 @@ export class ChannelTable implements ChannelHost {
     if (state.closed) return;
     state.closed = true;
     if (!state.open) return;
-    this.#byId.delete(state.id);
-    state.aSet?.delete(state);
-    state.bSet?.delete(state);
-    state.aSet = state.bSet = null;
+    this.#open--;
+    if (state.name !== null) this.#byId.delete(state.name);
+    EndList.remove(state.a);
+    EndList.remove(state.b);
     const to = by.other;
-    const mb = this.#mailboxes.get(to.self);
-    if (mb !== undefined) {
+    const mb = this.#mailboxOf(to);
+    if (mb !== null) {
       mb.push(to, CLOSE, true);
       return;
     }
@@ -142,10 +175,19 @@ export class ChannelTable implements ChannelHost {
 
   /** Closes every channel of participant `id` (whose mailbox was `mb`). */
   closeAll(id: string, mb: Mailbox | undefined): void {
-    const set = mb?.channels;
-    if (set != null) { for (const s of set) this.close(s, s.a.self === id ? s.a : s.b); }
-    if (this.#orphans.size === 0) return;
-    for (const s of this.#orphans) if (s.a.self === id) this.close(s, s.a);
+    const list = mb?.channels;
+    if (list != null) {
+      for (let end = list.head; end !== null;) {
+        const next = end.next;
+        this.close(end.state, end);
+        end = next;
+      }
+    }
+    for (let end = this.#orphans.head; end !== null;) {
+      const next = end.next;
+      if (end.self === id) this.close(end.state, end);
+      end = next;
+    }
   }
 
   /** Reports a channel message that could not be handled. */

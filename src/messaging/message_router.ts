@@ -52,6 +52,9 @@ export interface MessageRouterOptions {
   resolve?: ResolveParticipant;
 }
 
+/** What `send` returns once the message is in a registered participant's mailbox. */
+export const SENT: Promise<void> = Promise.resolve();
+
 function defaultDeadLetter(letter: DeadLetter): void {
   if (letter.error.code === "handler_failed") console.error(letter.error);
 }
@@ -104,7 +107,7 @@ export class MessageRouter {
   #timeout: number;
   #onDeadLetter: (letter: DeadLetter) => void;
   #resolve: ResolveParticipant | undefined;
-  #anon: SendOptions = {};
+  #anon: SendOptions & OpenChannelOptions = {};
   #mailboxHost: MailboxHost;
   #batcher = new DeadlineBatcher();
 
@@ -127,7 +130,7 @@ export class MessageRouter {
     this.#channels = new ChannelTable(this.#mailboxes, capacity, dead);
     this.#mailboxHost = {
       deadLetter: dead,
-      opened: (reply, accepted) => this.#channels.opened(reply, accepted),
+      opened: (reply, accepted, target) => this.#channels.opened(reply, accepted, target),
       report: (error) => console.error(error),
     };
   }
@@ -188,24 +191,31 @@ export class MessageRouter {
   }
 
   /**
-   * Sends a one-way message, acknowledged when enqueued (in the target's
-   * mailbox, or in its pending mailbox while it is resolved; if resolving
-   * then fails the message becomes a dead letter).
+   * Sends a one-way message, acknowledged when enqueued: it returns (or
+   * throws) synchronously. When the target is registered the message is in
+   * its mailbox and the returned promise is already resolved. When it is
+   * being resolved (woken) the message waits in its pending mailbox and the
+   * promise settles once the target is known: it resolves when the target
+   * registers and rejects with `actor_not_found` (or the resolver's error)
+   * when it does not exist; the message then also goes to the dead-letter
+   * hook. The promise is pre-handled: ignoring it is safe.
    *
    * @param target Participant id.
    * @param data The payload.
    * @param options The sender.
-   * @throws {SwitchyardError} `actor_not_found`, `mailbox_full`.
+   * @returns A promise of the target being known (see above).
+   * @throws {SwitchyardError} `actor_not_found` (known at once), `mailbox_full`.
    */
-  send(target: string, data: unknown, options: SendOptions = this.#anon): void {
+  send(target: string, data: unknown, options: SendOptions = this.#anon): Promise<void> {
     const from = options.from ?? "anonymous";
     if (typeof from !== "string") {
       throw new TypeError(`Sender must be a string, got ${typeof from}`);
     }
     const mb = this.#mailboxes.get(target) ?? this.#wake(target);
-    if (!mb.push(from, data)) {
+    if (!mb.message(from, data)) {
       throw mailboxFull(target, this.#capacity);
     }
+    return mb.handlers === null ? mb.known() : SENT;
   }
 
   /**
@@ -256,7 +266,7 @@ export class MessageRouter {
   openChannel(
     initiator: string,
     target: string,
-    options: OpenChannelOptions = {},
+    options: OpenChannelOptions = this.#anon,
   ): Promise<Channel> {
     const timeout = options.timeout ?? this.#timeout;
     if (!(timeout > 0)) return Promise.reject(timeoutError(timeout));

@@ -21,10 +21,57 @@ export interface MessagingClientOptions {
   batch?: boolean;
 }
 
-interface Waiter {
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-  open: boolean;
+type Waiter = PromiseWithResolvers<unknown>;
+
+/**
+ * Pending commands by id. A connection's ids are consecutive, so the waiters
+ * sit in an array from the oldest pending id on: adding and taking one is an
+ * index, with no hashing; the array is compacted as the oldest settle.
+ */
+class Pending {
+  #slots: (Waiter | undefined)[] = [];
+  /** Index of the oldest slot kept, and the id it belongs to. */
+  #head = 0;
+  #base = 1;
+
+  /** Adds the waiter of the next id. */
+  add(w: Waiter): void {
+    this.#slots.push(w);
+  }
+
+  /** Removes and returns the waiter of `id`, if pending. */
+  take(id: unknown): Waiter | undefined {
+    if (typeof id !== "number") return undefined;
+    const slots = this.#slots;
+    const i = this.#head + (id - this.#base);
+    if (!(i >= this.#head && i < slots.length)) return undefined; // also NaN, fractions below
+    const w = slots[i];
+    if (w === undefined) return undefined;
+    slots[i] = undefined;
+    let head = this.#head;
+    if (i === head) {
+      do head++; while (head < slots.length && slots[head] === undefined);
+      this.#base += head - this.#head;
+      if (head === slots.length) {
+        slots.length = 0;
+        head = 0;
+      } else if (head >= 1024 && head * 2 >= slots.length) {
+        this.#slots = slots.slice(head);
+        head = 0;
+      }
+      this.#head = head;
+    }
+    return w;
+  }
+
+  /** Removes and returns every pending waiter. */
+  clear(): Waiter[] {
+    const all = this.#slots.slice(this.#head).filter((w) => w !== undefined);
+    this.#base += this.#slots.length - this.#head;
+    this.#slots = [];
+    this.#head = 0;
+    return all;
+  }
 }
 
 /** The client's end of a channel it opened. */
@@ -139,7 +186,9 @@ export class MessagingClient {
   #encoding: Encoding;
   #batch: boolean;
   #next = 0;
-  #waiters = new Map<number, Waiter>();
+  #waiters = new Pending();
+  /** Ids of pending `open` commands (their reply makes a channel). */
+  #opens = new Set<number>();
   #channels = new Map<string, ClientChannel>();
   #outbox: unknown[] = [];
   #flushing = false;
@@ -169,9 +218,9 @@ export class MessagingClient {
       socket = target;
     }
     const client = new MessagingClient(socket, options);
-    if (socket.readyState === OPEN) return Promise.resolve(client);
+    if (socket.readyState === OPEN) return Promise.resolve(client.#configure());
     return new Promise((resolve, reject) => {
-      socket.addEventListener("open", () => resolve(client));
+      socket.addEventListener("open", () => resolve(client.#configure()));
       socket.addEventListener("close", () => reject(connectionClosed()));
     });
   }
@@ -193,8 +242,8 @@ export class MessagingClient {
     socket.addEventListener("close", () => {
       this.#open = false;
       const err = connectionClosed();
-      for (const w of this.#waiters.values()) w.reject(err);
-      this.#waiters.clear();
+      for (const w of this.#waiters.clear()) w.reject(err);
+      this.#opens.clear();
       for (const ch of this.#channels.values()) ch.closedByPeer();
       this.#channels.clear();
       markClosed();
@@ -215,7 +264,9 @@ export class MessagingClient {
    * @throws {SwitchyardError} (rejects) `actor_not_found`, `mailbox_full`, `forbidden`, `connection_closed`.
    */
   send(to: string, data: unknown): Promise<void> {
-    return this.#command({ op: "send", to, data }) as Promise<void>;
+    if (!this.#open) return Promise.reject(connectionClosed());
+    const id = ++this.#next;
+    return this.#command({ id, op: "send", to, data }) as Promise<void>;
   }
 
   /**
@@ -228,14 +279,9 @@ export class MessagingClient {
    * @throws {SwitchyardError} (rejects) with the server's code, e.g. `request_timed_out`.
    */
   request(to: string, data: unknown, options: { timeout?: number } = {}): Promise<unknown> {
-    return this.#command(
-      options.timeout === undefined ? { op: "request", to, data } : {
-        op: "request",
-        to,
-        data,
-        timeout: options.timeout,
-      },
-    );
+    const cmd: Record<string, unknown> = { op: "request", to, data };
+    if (options.timeout !== undefined) cmd.timeout = options.timeout;
+    return this.#identified(cmd);
   }
 
   /**
@@ -254,7 +300,7 @@ export class MessagingClient {
   ): Promise<ClientChannel> {
     const cmd: Record<string, unknown> = { op: "open", to, data: initial };
     if (options.timeout !== undefined) cmd.timeout = options.timeout;
-    return this.#command(cmd, true) as Promise<ClientChannel>;
+    return this.#identified(cmd, true) as Promise<ClientChannel>;
   }
 
   /**
@@ -268,33 +314,55 @@ export class MessagingClient {
     return this.#closed;
   }
 
-  #command(cmd: Record<string, unknown>, open = false): Promise<unknown> {
+  /**
+   * Asks the server to acknowledge runs of commands with one
+   * `{ ok: true, ids }` reply (see docs/messaging.md); a server that does not
+   * know `configure` answers with an error, which changes nothing.
+   */
+  #configure(): this {
+    this.#identified({ op: "configure", acks: "ids" }).catch(() => {});
+    return this;
+  }
+
+  /** Gives `cmd` the next id and sends it. */
+  #identified(cmd: Record<string, unknown>, open = false): Promise<unknown> {
     if (!this.#open) return Promise.reject(connectionClosed());
     const id = ++this.#next;
     cmd.id = id;
-    return new Promise((resolve, reject) => {
-      this.#waiters.set(id, { resolve, reject, open });
-      if (!this.#batch) {
+    if (open) this.#opens.add(id);
+    return this.#command(cmd as { id: number });
+  }
+
+  /** Sends `cmd`, which carries the next id, now or with this tick's batch. */
+  #command(cmd: { id: number; [key: string]: unknown }): Promise<unknown> {
+    const w = Promise.withResolvers<unknown>();
+    this.#waiters.add(w);
+    if (!this.#batch) {
+      try {
         this.#socket.send(encode(cmd, this.#encoding));
-        return;
+      } catch (err) {
+        this.#waiters.take(cmd.id);
+        w.reject(err);
       }
+    } else {
       this.#outbox.push(cmd);
       if (!this.#flushing) {
         this.#flushing = true;
-        queueMicrotask(() => this.#flush());
+        queueMicrotask(this.#flush);
       }
-    });
+    }
+    return w.promise;
   }
 
-  #channelCommand = (cmd: Record<string, unknown>): Promise<unknown> => this.#command(cmd);
+  #channelCommand = (cmd: Record<string, unknown>): Promise<unknown> => this.#identified(cmd);
 
-  #flush(): void {
+  #flush = (): void => {
     this.#flushing = false;
     const out = this.#outbox;
     this.#outbox = [];
     if (out.length === 0 || this.#socket.readyState !== OPEN) return;
     this.#socket.send(encode(out.length === 1 ? out[0] : out, this.#encoding));
-  }
+  };
 
   #frame(raw: unknown): void {
     const data = frameData(raw);
@@ -318,7 +386,15 @@ export class MessagingClient {
       error?: unknown;
       op?: unknown;
       channel?: unknown;
+      ids?: unknown;
     };
+    const ids = msg.ids;
+    if (ids !== undefined) {
+      // Acknowledgements of several commands (`configure` with `acks: "ids"`).
+      if (msg.ok !== true || !Array.isArray(ids)) return;
+      for (let i = 0; i < ids.length; i++) this.#waiters.take(ids[i])?.resolve(undefined);
+      return;
+    }
     if (msg.op === "channel_message") {
       this.#channels.get(msg.channel as string)?.receive(msg.data);
       return;
@@ -329,15 +405,18 @@ export class MessagingClient {
       ch?.closedByPeer();
       return;
     }
-    const w = this.#waiters.get(msg.id as number);
+    const id = msg.id as number;
+    const w = this.#waiters.take(id);
     if (w === undefined) return;
-    this.#waiters.delete(msg.id as number);
-    if (msg.ok !== true) return w.reject(fromErrorBody(msg.error));
-    if (!w.open) return w.resolve(msg.data);
+    if (msg.ok !== true) {
+      this.#opens.delete(id);
+      return w.reject(fromErrorBody(msg.error));
+    }
+    if (this.#opens.size === 0 || !this.#opens.delete(id)) return w.resolve(msg.data);
     // Create the channel now, before any push for it in the same frame.
-    const id = (msg.data as { channel: string }).channel;
-    const ch = new ClientChannel(id, this.#channelCommand);
-    this.#channels.set(id, ch);
+    const channel = (msg.data as { channel: string }).channel;
+    const ch = new ClientChannel(channel, this.#channelCommand);
+    this.#channels.set(channel, ch);
     w.resolve(ch);
   }
 }

@@ -8,7 +8,7 @@
 import { decode, encode, type Encoding } from "../common/encoding.ts";
 import { publicError, type SwitchyardError, toErrorBody } from "../common/errors.ts";
 import { frameData, OPEN, type SocketLike } from "../common/socket.ts";
-import type { MessageRouter } from "./message_router.ts";
+import { type MessageRouter, SENT } from "./message_router.ts";
 import type { Channel } from "./types.ts";
 
 /** What an authorised connection may do. */
@@ -73,6 +73,7 @@ interface Command {
   data?: unknown;
   channel?: unknown;
   timeout?: unknown;
+  acks?: unknown;
 }
 
 function randomId(): string {
@@ -91,6 +92,11 @@ function salvageId(text: string): Id {
   } catch {
     return null;
   }
+}
+
+/** The JSON of `{ id, ok: true }`. */
+function ackText(id: Id): string {
+  return `{"id":${typeof id === "number" ? id : JSON.stringify(id)},"ok":true}`;
 }
 
 function malformed(message: string): SwitchyardError {
@@ -136,7 +142,14 @@ export function serveMessagingSocket(
   const maxInflight = options.maxInflight ?? 4096;
   const channels = new Map<string, Channel>();
   const from = { from: participant };
+  const json = encoding === "json";
+  // What goes out this tick, as one frame: JSON texts (json), or values (cbor).
   let outbox: unknown[] = [];
+  // After `configure` with `acks: "ids"`, consecutive acknowledgements share
+  // one `{ ok: true, ids }` reply: the ids of the open run, and its outbox slot.
+  let idsAcks = false;
+  let ids: Id[] | null = null;
+  let idsAt = 0;
   let flushing = false;
   let inflight = 0;
   let open = true;
@@ -144,22 +157,61 @@ export function serveMessagingSocket(
   const closed = new Promise<void>((r) => (markClosed = r));
   socket.binaryType = "arraybuffer";
 
+  /** Puts the open run of acknowledgements in its outbox slot. */
+  const closeIds = (): void => {
+    const run = ids!;
+    ids = null;
+    if (run.length === 1) outbox[idsAt] = json ? ackText(run[0]!) : { id: run[0], ok: true };
+    else if (!json) outbox[idsAt] = { ok: true, ids: run };
+    else {
+      let text = '{"ok":true,"ids":[';
+      for (let i = 0; i < run.length; i++) {
+        const id = run[i];
+        text += (i === 0 ? "" : ",") + (typeof id === "number" ? id : JSON.stringify(id));
+      }
+      outbox[idsAt] = text + "]}";
+    }
+  };
   const flush = (): void => {
     flushing = false;
+    if (ids !== null) closeIds();
     const out = outbox;
     outbox = [];
     if (!open || socket.readyState !== OPEN) return;
-    socket.send(encode(out.length === 1 ? out[0] : out, encoding));
+    if (json) socket.send(out.length === 1 ? out[0] as string : `[${out.join(",")}]`);
+    else socket.send(encode(out.length === 1 ? out[0] : out, encoding));
   };
-  const emit = (msg: unknown): void => {
-    outbox.push(msg);
+  const queue = (item: unknown): void => {
+    if (ids !== null) closeIds();
+    outbox.push(item);
     if (!flushing) {
       flushing = true;
       queueMicrotask(flush);
     }
   };
-  const ok = (id: Id, data?: unknown): void =>
-    emit(data === undefined ? { id, ok: true } : { id, ok: true, data });
+  /** Queues a reply or push (JSON is encoded now, so a bad value fails alone). */
+  const emit = (msg: { id?: Id; [key: string]: unknown }): void => {
+    if (!json) return queue(msg);
+    let text: string;
+    try {
+      text = JSON.stringify(msg);
+    } catch (err) {
+      if (msg.id === undefined) return console.error(err); // a push: nobody to tell
+      text = JSON.stringify({ id: msg.id, ok: false, error: toErrorBody(err).body });
+    }
+    queue(text);
+  };
+  const ok = (id: Id, data?: unknown): void => {
+    if (data !== undefined) return emit({ id, ok: true, data });
+    // The common reply, an acknowledgement: its JSON is built directly.
+    if (!idsAcks) return queue(json ? ackText(id) : { id, ok: true });
+    if (ids === null) {
+      idsAt = outbox.length;
+      queue(null); // the run's slot, filled by closeIds
+      ids = [];
+    }
+    ids.push(id);
+  };
   const fail = (id: Id, err: unknown): void =>
     emit({ id, ok: false, error: toErrorBody(err).body });
 
@@ -195,9 +247,13 @@ export function serveMessagingSocket(
   const run = (cmd: Command): void => {
     const id = cmd.id;
     switch (cmd.op) {
-      case "send":
-        router.send(target(cmd), cmd.data, from);
-        return ok(id);
+      case "send": {
+        const sent = router.send(target(cmd), cmd.data, from);
+        if (sent === SENT) return ok(id);
+        // The target is being woken: acknowledge once it is known to exist.
+        sent.then(() => ok(id), (err) => fail(id, err));
+        return;
+      }
       case "request": {
         const to = target(cmd);
         const timeout = timeoutOf(cmd);
@@ -236,6 +292,14 @@ export function serveMessagingSocket(
       }
       case "channel_send":
         router.sendOnChannel(channelOf(cmd), cmd.data, { by: participant });
+        return ok(id);
+      case "configure":
+        if (cmd.acks !== undefined) {
+          if (cmd.acks !== "ids" && cmd.acks !== "each") {
+            throw malformed(`"acks" must be "ids" or "each"`);
+          }
+          idsAcks = cmd.acks === "ids";
+        }
         return ok(id);
       case "channel_close": {
         const ch = channelOf(cmd);

@@ -179,12 +179,15 @@ export interface Participant {
   /** The participant id used as `from` and as initiator. */
   readonly id: string;
   /**
-   * Sends a one-way message; see `MessageRouter.send`.
+   * Sends a one-way message; see `MessageRouter.send`. Returns once the
+   * message is enqueued; the promise settles once the target is known
+   * (rejects with `actor_not_found` if it does not exist).
    *
    * @param target Participant id.
    * @param data The payload.
+   * @returns A promise of the target being known; safe to ignore.
    */
-  send(target: string, data: unknown): void;
+  send(target: string, data: unknown): Promise<void>;
   /**
    * Sends a request; see `MessageRouter.request`.
    *

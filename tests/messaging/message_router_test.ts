@@ -253,6 +253,45 @@ Deno.test("resolve returning null fails with actor_not_found and dead-letters se
   ]]);
 });
 
+Deno.test("send to an id that turns out not to exist rejects with actor_not_found", async () => {
+  const letters: DeadLetter[] = [];
+  const woke = deferred<boolean>();
+  const router = new MessageRouter({
+    onDeadLetter: (l) => letters.push(l),
+    resolve: async (target) => {
+      if (target !== "sleeper") return null;
+      await woke.promise;
+      return { onMessage: () => {} };
+    },
+  });
+  router.register("awake", { onMessage: () => {} });
+  // A registered target: accepted, and the promise is already settled.
+  let settled = false;
+  void router.send("awake", 1).then(() => (settled = true));
+  await Promise.resolve();
+  assert.equal(settled, true);
+  // An unknown id: the send is accepted (enqueued while the id is resolved),
+  // then fails to the sender and, as an accepted message, goes to the dead letters.
+  await rejectsWith(router.send("ghost", 1, { from: "me" }), "actor_not_found");
+  assert.deepEqual(letters.map((l) => [l.target, l.from, l.data, l.error.code]), [[
+    "ghost",
+    "me",
+    1,
+    "actor_not_found",
+  ]]);
+  // Ignoring the promise is safe: no unhandled rejection.
+  router.send("ghost", 2);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(letters.length, 2);
+  // A target that is woken: resolves once it is registered.
+  const sent = router.send("sleeper", 3);
+  woke.resolve(true);
+  await sent;
+  assert.equal(router.has("sleeper"), true);
+  // Through a participant facade, as in an actor's `c.messages`.
+  await rejectsWith(router.participant("me").send("ghost", 4), "actor_not_found");
+});
+
 Deno.test("a resolver may register the woken actor itself", async () => {
   const router: MessageRouter = new MessageRouter({
     resolve: async (target) => {

@@ -116,6 +116,31 @@ for (const encoding of ["json", "cbor"] as const) {
   });
 }
 
+Deno.test("a send to an actor that is woken is acknowledged once it exists", async () => {
+  const letters: string[] = [];
+  const router: MessageRouter = new MessageRouter({
+    onDeadLetter: (l) => letters.push(`${l.target}:${l.error.code}`),
+    resolve: async (target) => {
+      await Promise.resolve();
+      if (target !== "sleeper") return null; // no such actor
+      router.register(target, { onMessage: () => {} });
+      return null;
+    },
+  });
+  const srv = serve(router);
+  const client = await MessagingClient.connect(srv.url, { batch: true });
+  const [woken, ghost] = await Promise.allSettled([
+    client.send("sleeper", 1),
+    client.send("ghost", 2),
+  ]);
+  assert.equal(woken.status, "fulfilled");
+  assert.equal(ghost.status, "rejected");
+  assert.equal((ghost as PromiseRejectedResult).reason.code, "actor_not_found");
+  assert.deepEqual(letters, ["ghost:actor_not_found"]);
+  await client.close();
+  await srv.stop();
+});
+
 Deno.test("two clients cannot use or close each other's channels", async () => {
   const router = new MessageRouter();
   const actor = room(router);
@@ -137,6 +162,52 @@ Deno.test("two clients cannot use or close each other's channels", async () => {
   assert.notEqual(srv.connections[0]!.participant, srv.connections[1]!.participant);
   await raw.close();
   await alice.close();
+  await srv.stop();
+});
+
+Deno.test("configure acks: ids acknowledges runs of commands with one reply, in order", async () => {
+  const router = new MessageRouter();
+  const actor = room(router);
+  const srv = serve(router);
+  const raw = await rawSocket(srv.url);
+  raw.send(JSON.stringify([
+    { id: 1, op: "send", to: "room", data: "before" },
+    { id: 2, op: "configure", acks: "ids" },
+    { id: 3, op: "send", to: "room", data: "a" },
+    { id: "four", op: "send", to: "room", data: "b" },
+    { id: 5, op: "request", to: "room", data: "r" },
+    { id: 6, op: "send", to: "nobody", data: "c" },
+    { id: 7, op: "send", to: "room", data: "d" },
+    { id: 8, op: "configure", acks: "sometimes" },
+  ]));
+  // The request is answered in a later tick: the rest share the first frame.
+  const first = await raw.next() as Record<string, unknown>[];
+  assert.deepEqual(first, [
+    { id: 1, ok: true },
+    { ok: true, ids: [2, 3, "four"] },
+    {
+      id: 6,
+      ok: false,
+      error: {
+        code: "actor_not_found",
+        message: 'Actor "nobody" was not found',
+        metadata: { actor: "nobody" },
+      },
+    },
+    { id: 7, ok: true },
+    first[4]!,
+  ]);
+  assert.equal((first[4] as { error: { code: string } }).error.code, "malformed_command");
+  const reply = await raw.next() as { id: number; data: { data: unknown } };
+  assert.equal(reply.id, 5);
+  assert.equal(reply.data.data, "r");
+  assert.deepEqual(actor.seen.map(([d]) => d), ["before", "a", "b", "d"]);
+  // The client asks for it and understands both forms.
+  const client = await MessagingClient.connect(srv.url, { batch: true });
+  await Promise.all([client.send("room", 1), client.send("room", 2), client.request("room", 3)]);
+  await rejectsWith(client.send("nobody", 4), "actor_not_found");
+  await client.close();
+  await raw.close();
   await srv.stop();
 });
 

@@ -142,6 +142,9 @@ Deno.test("errors thrown by actor hooks keep public codes and mask the rest", as
     await rejectsWith(server.messaging.request(pongId, "crash"), "handler_failed");
     await rejectsWith(p.ask(pongId, "crash"), "handler_failed");
     await rejectsWith(server.messaging.request("no-such-actor", 1), "actor_not_found");
+    // A one-way send to an id that does not exist fails to the sender too.
+    await rejectsWith(server.messaging.send("no-such-actor", 1), "actor_not_found");
+    await rejectsWith(p.tell("no-such-actor", 1), "actor_not_found");
   } finally {
     await server.shutdown();
   }
