@@ -26,12 +26,14 @@ function tooLarge(limit: number): Error {
 export async function readBody(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (declared > limit) throw tooLarge(limit);
-  if (!request.body) return new Uint8Array(0);
   if (declared >= 0) {
+    // Before touching `request.body`: reading the stream getter would make
+    // Deno.serve give up its fast path that takes a whole body at once.
     const buf = new Uint8Array(await request.arrayBuffer());
     if (buf.byteLength > limit) throw tooLarge(limit);
     return buf;
   }
+  if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
@@ -53,6 +55,25 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
     off += c.byteLength;
   }
   return out;
+}
+
+/**
+ * Reads a whole text body under `limit` bytes. A body with a declared
+ * `Content-Length` is taken with `request.text()` (Deno.serve hands it over
+ * in one piece; invalid UTF-8 becomes U+FFFD, as in every `fetch` body);
+ * a streamed one goes through {@linkcode readBody} and strict
+ * {@linkcode utf8}.
+ *
+ * @param request The request.
+ * @param limit Largest accepted size in bytes.
+ * @returns The text.
+ * @throws {SwitchyardError} `body_too_large` (413), `malformed_body` (400).
+ */
+export async function readText(request: Request, limit: number): Promise<string> {
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > limit) throw tooLarge(limit);
+  if (declared >= 0) return await request.text();
+  return utf8(await readBody(request, limit));
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });

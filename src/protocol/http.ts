@@ -6,7 +6,6 @@
 import { utf8 } from "../common/body.ts";
 import { decode, decodeJson, encodeCbor, type Encoding } from "../common/encoding.ts";
 import { publicError, toErrorBody } from "../common/errors.ts";
-import { HEADER_ACTOR_ID } from "./headers.ts";
 
 const JSON_TYPE = "application/json";
 const CBOR_TYPE = "application/cbor";
@@ -27,31 +26,28 @@ export function contentType(encoding: Encoding): string {
  * @param value The body value.
  * @param status HTTP status.
  * @param encoding JSON or CBOR.
- * @param actorId When given, sent as `x-sy-actor-id`.
  * @returns The response.
  */
-export function encodedResponse(
-  value: unknown,
-  status: number,
-  encoding: Encoding,
-  actorId?: string,
-): Response {
+export function encodedResponse(value: unknown, status: number, encoding: Encoding): Response {
   const body = encoding === "cbor" ? encodeCbor(value) : JSON.stringify(value);
-  const headers: Record<string, string> = { "content-type": contentType(encoding) };
-  if (actorId !== undefined) headers[HEADER_ACTOR_ID] = actorId;
-  return new Response(body, { status, headers });
+  // `content-type` alone keeps Deno.serve on its fast path for static bodies.
+  return new Response(body, { status, headers: { "content-type": contentType(encoding) } });
 }
 
 /**
  * Decodes the body of an action request (`{ "args": [...] }`).
  *
- * @param bytes The body.
+ * @param bytes The body (JSON may come as text already).
  * @param encoding JSON or CBOR.
  * @returns The positional arguments.
  * @throws {SwitchyardError} `malformed_body` (400) when it is not such an object.
  */
-export function decodeActionArgs(bytes: Uint8Array, encoding: Encoding): unknown[] {
-  const body = encoding === "cbor" ? decode(bytes) : decodeJson(utf8(bytes));
+export function decodeActionArgs(bytes: Uint8Array | string, encoding: Encoding): unknown[] {
+  const body = typeof bytes === "string"
+    ? decodeJson(bytes)
+    : encoding === "cbor"
+    ? decode(bytes)
+    : decodeJson(utf8(bytes));
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw publicError("malformed_body", 400, 'Body must be an object like {"args":[...]}');
   }
@@ -68,14 +64,9 @@ export function decodeActionArgs(bytes: Uint8Array, encoding: Encoding): unknown
  *
  * @param err What was thrown.
  * @param encoding JSON or CBOR.
- * @param actorId When given, sent as `x-sy-actor-id`.
  * @returns The response.
  */
-export function errorResponse(
-  err: unknown,
-  encoding: Encoding = "json",
-  actorId?: string,
-): Response {
+export function errorResponse(err: unknown, encoding: Encoding = "json"): Response {
   const { body, status } = toErrorBody(err);
-  return encodedResponse(body, status, encoding, actorId);
+  return encodedResponse(body, status, encoding);
 }
