@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { publicError } from "./errors.ts";
+import { publicError, SwitchyardError } from "./errors.ts";
 
 /** The default body-size limit: 1 MiB. */
 export const DEFAULT_MAX_BODY_SIZE = 1024 * 1024;
@@ -58,22 +58,29 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
 }
 
 /**
- * Reads a whole text body under `limit` bytes. A body with a declared
- * `Content-Length` is taken with `request.text()` (Deno.serve hands it over
- * in one piece; invalid UTF-8 becomes U+FFFD, as in every `fetch` body);
- * a streamed one goes through {@linkcode readBody} and strict
+ * Reads and parses a whole JSON body under `limit` bytes. A body with a
+ * declared `Content-Length` is parsed by `request.json()` (Deno.serve hands
+ * it over in one piece; invalid UTF-8 becomes U+FFFD, as in every `fetch`
+ * body); a streamed one goes through {@linkcode readBody} and strict
  * {@linkcode utf8}.
  *
  * @param request The request.
  * @param limit Largest accepted size in bytes.
- * @returns The text.
+ * @returns The parsed value.
  * @throws {SwitchyardError} `body_too_large` (413), `malformed_body` (400).
  */
-export async function readText(request: Request, limit: number): Promise<string> {
+export async function readJson(request: Request, limit: number): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (declared > limit) throw tooLarge(limit);
-  if (declared >= 0) return await request.text();
-  return utf8(await readBody(request, limit));
+  let text: string | undefined;
+  try {
+    if (declared >= 0) return await request.json();
+    text = utf8(await readBody(request, limit));
+    return JSON.parse(text);
+  } catch (err) {
+    if (err instanceof SwitchyardError) throw err;
+    throw publicError("malformed_body", 400, "Body is not valid JSON");
+  }
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });

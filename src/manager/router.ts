@@ -9,7 +9,7 @@
  */
 import { Hono } from "hono";
 import { cors } from "hono/cors";
-import { readBody, readText } from "../common/body.ts";
+import { readBody, readJson } from "../common/body.ts";
 import { parseEncoding } from "../common/encoding.ts";
 import { publicError, SwitchyardError } from "../common/errors.ts";
 import type { SocketLike } from "../common/socket.ts";
@@ -28,7 +28,7 @@ import {
   parseSocketProtocols,
   WS_PROTOCOL,
 } from "../protocol/headers.ts";
-import { decodeActionArgs, encodedResponse, errorResponse } from "../protocol/http.ts";
+import { actionArgs, decodeActionArgs, encodedResponse, errorResponse } from "../protocol/http.ts";
 import { type ActorQuery, parseQuery, queryName } from "../protocol/query.ts";
 import type { Upgrader } from "../runtime/upgrade.ts";
 import type { ManagerDriver } from "./driver.ts";
@@ -267,17 +267,18 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
 
   async function runHttpAction(request: Request, name: string): Promise<Response> {
     const enc = parseEncoding(request.headers.get(HEADER_ENCODING));
-    const body = enc === "json"
-      ? await readText(request, maxBodySize)
-      : await readBody(request, maxBodySize);
-    const { record, auth } = await admit(request, "action");
     if (local) {
       // Same-process fast path: the action runs on the local instance, with
       // the body decoded once and no inner Request. It answers exactly what the
       // actor router's `POST /action/:name` would (the conformance suite runs
-      // the remote clients over both, see tests/memory_driver_test.ts).
+      // the remote clients over both, see tests/memory_driver_test.ts). JSON is
+      // parsed as it is read (Deno.serve's whole-body fast path).
+      const body = enc === "json"
+        ? await readJson(request, maxBodySize)
+        : await readBody(request, maxBodySize);
+      const { record, auth } = await admit(request, "action");
       try {
-        const args = decodeActionArgs(body, enc);
+        const args = enc === "json" ? actionArgs(body) : decodeActionArgs(body as Uint8Array, enc);
         const actor = await local(record.actorId);
         const output = await actor.runAction(name, args, {
           auth: auth === undefined ? undefined : JSON.parse(JSON.stringify(auth)),
@@ -290,6 +291,8 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
         return errorResponse(err, enc);
       }
     }
+    const body = await readBody(request, maxBodySize);
+    const { record, auth } = await admit(request, "action");
     const headers = actorHeaders(record.actorId, auth);
     headers.set(HEADER_ENCODING, enc);
     const url = `http://actor/action/${encodeURIComponent(name)}`;

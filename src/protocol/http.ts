@@ -37,17 +37,23 @@ export function encodedResponse(value: unknown, status: number, encoding: Encodi
 /**
  * Decodes the body of an action request (`{ "args": [...] }`).
  *
- * @param bytes The body (JSON may come as text already).
+ * @param bytes The body.
  * @param encoding JSON or CBOR.
  * @returns The positional arguments.
  * @throws {SwitchyardError} `malformed_body` (400) when it is not such an object.
  */
-export function decodeActionArgs(bytes: Uint8Array | string, encoding: Encoding): unknown[] {
-  const body = typeof bytes === "string"
-    ? decodeJson(bytes)
-    : encoding === "cbor"
-    ? decode(bytes)
-    : decodeJson(utf8(bytes));
+export function decodeActionArgs(bytes: Uint8Array, encoding: Encoding): unknown[] {
+  return actionArgs(encoding === "cbor" ? decode(bytes) : decodeJson(utf8(bytes)));
+}
+
+/**
+ * The arguments of a decoded action request body (`{ "args": [...] }`).
+ *
+ * @param body The decoded body.
+ * @returns The positional arguments.
+ * @throws {SwitchyardError} `malformed_body` (400) when it is not such an object.
+ */
+export function actionArgs(body: unknown): unknown[] {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw publicError("malformed_body", 400, 'Body must be an object like {"args":[...]}');
   }
