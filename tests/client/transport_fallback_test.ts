@@ -1,19 +1,9 @@
 import assert from "node:assert/strict";
-import { actor, setup } from "../../mod.ts";
+import { setup } from "../../mod.ts";
+import { counter } from "../suite/fixtures.ts";
 import { memoryDriver } from "../../drivers/memory.ts";
 import { createClient } from "../../src/client/mod.ts";
 
-const counter = actor({
-  state: { count: 0 },
-  onAuth: () => {},
-  actions: {
-    increment: (c, by: number) => {
-      c.state.count += by;
-      c.broadcast("changed", c.state.count);
-      return c.state.count;
-    },
-  },
-});
 const registry = setup({ use: { counter } });
 
 /**
