@@ -3,13 +3,17 @@
  *   deno run -A bench/gateway_deno_servers.ts upstream
  *   deno run -A bench/gateway_deno_servers.ts bare <upstream-url>
  *   deno run -A bench/gateway_deno_servers.ts router <upstream-url>
- * Each prints `PORT <n>` once listening.
+ * Each prints `PORT <n>` once listening. The router reads GW_ROUTER_DIR and
+ * GW_VARIANT (see below).
  */
 import { MemoryRouteStore } from "../src/gateway/route_store.ts";
 import { RuntimeRouter } from "../src/gateway/runtime_router.ts";
+import type { ProxyTransport } from "../src/gateway/transport.ts";
 
 const [mode, upstream] = Deno.args;
 const onListen = (addr: Deno.NetAddr) => console.log(`PORT ${addr.port}`);
+// Exit cleanly on SIGINT so `deno run --cpu-prof` writes its profile.
+Deno.addSignalListener("SIGINT", () => Deno.exit(0));
 
 // 1 KB of JSON.
 const items = Array.from({ length: 20 }, (_, i) => ({ id: i, name: `item-${i}`, ok: true }));
@@ -31,7 +35,33 @@ if (mode === "upstream") {
     });
   });
 } else if (mode === "router") {
-  const router = new RuntimeRouter(new MemoryRouteStore({ bench: { "/api/*": upstream! } }));
+  // GW_ROUTER_DIR: the gateway of another checkout (e.g. `git archive` of an older commit).
+  const dir = Deno.env.get("GW_ROUTER_DIR") || undefined;
+  const mod = dir === undefined ? { RuntimeRouter, MemoryRouteStore } : {
+    ...(await import(`${dir}/runtime_router.ts`)),
+    ...(await import(`${dir}/route_store.ts`)),
+  } as { RuntimeRouter: typeof RuntimeRouter; MemoryRouteStore: typeof MemoryRouteStore };
+  // GW_VARIANT: ablations that show where the router's CPU goes (not for use):
+  // "no-timeout" sends through plain `fetch` (no signal, no deadline, no
+  // response-field check); "no-forwarded" also leaves out X-Forwarded-*.
+  const variant = Deno.env.get("GW_VARIANT") ?? "";
+  const plain = (forwarded: boolean): ProxyTransport => ({
+    send: (url, r) =>
+      fetch(url, {
+        method: r.method,
+        headers: forwarded ? r.headers : r.headers.filter(([n]) => !n.startsWith("x-forwarded-")),
+        redirect: "manual",
+      }),
+  });
+  const transport = variant === "no-timeout"
+    ? plain(true)
+    : variant === "no-forwarded"
+    ? plain(false)
+    : undefined;
+  const router = new mod.RuntimeRouter(
+    new mod.MemoryRouteStore({ bench: { "/api/*": upstream! } }),
+    { transport },
+  );
   Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen },
     async (req, info) =>

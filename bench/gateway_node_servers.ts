@@ -3,7 +3,8 @@
  *   node bench/gateway_node_servers.ts upstream
  *   node bench/gateway_node_servers.ts router <upstream-url>
  *   node bench/gateway_node_servers.ts fastify <upstream-url>
- * Each prints `PORT <n>` once listening.
+ * Each prints `PORT <n>` once listening. The router reads GW_TRANSPORT and
+ * GW_ROUTER_DIR (see below).
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,8 +13,12 @@ import Fastify from "fastify";
 import proxy from "@fastify/http-proxy";
 import { MemoryRouteStore } from "../src/gateway/route_store.ts";
 import { RuntimeRouter } from "../src/gateway/runtime_router.ts";
+import { nodeTransport } from "../src/gateway/node_transport.ts";
+import { fetchTransport } from "../src/gateway/transport.ts";
 
 const [mode, upstream] = process.argv.slice(2);
+// Exit cleanly on SIGINT so `node --cpu-prof` writes its profile.
+process.on("SIGINT", () => process.exit(0));
 
 const items = Array.from({ length: 20 }, (_, i) => ({ id: i, name: `item-${i}`, ok: true }));
 let json = JSON.stringify({ items, pad: "" });
@@ -28,7 +33,19 @@ if (mode === "upstream") {
     console.log(`PORT ${(server.address() as AddressInfo).port}`);
   });
 } else if (mode === "router") {
-  const router = new RuntimeRouter(new MemoryRouteStore({ bench: { "/api/*": upstream! } }));
+  // GW_TRANSPORT: "auto" (the default choice, nodeTransport on Node), "node" or "fetch".
+  const v = process.env.GW_TRANSPORT ?? "auto";
+  const transport = v === "node" ? nodeTransport() : v === "fetch" ? fetchTransport() : undefined;
+  // GW_ROUTER_DIR: the gateway of another checkout (e.g. `git archive` of an older commit).
+  const dir = process.env.GW_ROUTER_DIR || undefined;
+  const mod = dir === undefined ? { RuntimeRouter, MemoryRouteStore } : {
+    ...(await import(`${dir}/runtime_router.ts`)),
+    ...(await import(`${dir}/route_store.ts`)),
+  } as { RuntimeRouter: typeof RuntimeRouter; MemoryRouteStore: typeof MemoryRouteStore };
+  const router = new mod.RuntimeRouter(
+    new mod.MemoryRouteStore({ bench: { "/api/*": upstream! } }),
+    { transport },
+  );
   serve({
     hostname: "127.0.0.1",
     port: 0,

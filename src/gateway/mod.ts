@@ -9,6 +9,8 @@
  * - {@linkcode RequestProxy}: streaming, hop-by-hop removal (RFC 9110 §7.6.1),
  *   `X-Forwarded-*` / `Forwarded`, path-escape checks, WebSockets, actor
  *   targets, JSON errors `{ error, code, target }` (504, 502, 500).
+ * - Transports: {@linkcode ProxyTransport}, chosen by {@linkcode defaultTransport}:
+ *   {@linkcode nodeTransport} (`node:http` pools) on Node, {@linkcode fetchTransport} elsewhere.
  * - {@linkcode RuntimeRouter}: cached tables per function, balancing, retries,
  *   circuit breakers, rate limits, auth hooks, timeouts per route.
  * - Stores: {@linkcode MemoryRouteStore}, {@linkcode KvRouteStore}; an admin
@@ -50,12 +52,26 @@ export {
 // Proxying one request
 export {
   type ActorFetcher,
-  type FetchLike,
   type ForwardOptions,
   RequestProxy,
   type RequestProxyOptions,
   type UpgradeWebSocket,
 } from "./request_proxy.ts";
+export {
+  defaultTransport,
+  type FetchLike,
+  fetchTransport,
+  type ProxyTransport,
+  timeoutError,
+  type TransportRequest,
+} from "./transport.ts";
+export {
+  globalDispatcher,
+  nodeTransport,
+  nodeTransportAvailable,
+  type NodeTransportOptions,
+  type UndiciDispatcher,
+} from "./node_transport.ts";
 export {
   failureResponse,
   proxyErrorResponse,
@@ -69,6 +85,8 @@ export {
   isSafeRemainder,
   type ParsedTarget,
   parseTarget,
+  type RequestUrlParts,
+  requestUrlParts,
 } from "./target_url.ts";
 export { bridgeSockets, sendableCloseCode } from "./websocket_bridge.ts";
 

@@ -60,15 +60,22 @@ export function failureResponse(outcome: ProxyOutcome & { ok: false }): Response
   return proxyErrorResponse(status, code, outcome.message, outcome.target);
 }
 
-/** @internal Classifies a transport error. */
+/** @internal Classifies a transport error (see `ProxyTransport`). */
 export function classify(err: unknown): ProxyFailureKind {
+  if (typeof err === "object" && err !== null && (err as Error).name === "TimeoutError") {
+    return "timeout";
+  }
   // fetch rejects with a TypeError for connection-level failures in every
-  // runtime (refused, reset, DNS, TLS, malformed response).
+  // runtime (refused, reset, DNS, TLS, malformed response); transports do too.
   return err instanceof TypeError ? "unreachable" : "error";
 }
 
 /** @internal Builds a failed outcome with its message. */
-export function failure(target: string, kind: ProxyFailureKind, timeout: number): ProxyOutcome {
+export function failure(
+  target: string,
+  kind: ProxyFailureKind,
+  timeout: number,
+): ProxyOutcome & { ok: false } {
   const message = kind === "timeout"
     ? `Upstream "${target}" did not answer within ${timeout} ms`
     : kind === "unreachable"

@@ -7,19 +7,15 @@
 import { deadlines } from "../common/deadlines.ts";
 import { SwitchyardError } from "../common/errors.ts";
 import type { SocketLike } from "../common/socket.ts";
-import {
-  buildForwardHeaders,
-  responseNeedsRewrite,
-  stripHopByHop,
-  wasDecoded,
-} from "./_headers.ts";
+import { buildForwardHeaders, type ForwardContext } from "./_headers.ts";
 import {
   type ActorTarget,
   buildTargetUrl,
-  type HttpTarget,
   isSafeRemainder,
   type ParsedTarget,
   parseTarget,
+  type RequestUrlParts,
+  requestUrlParts,
 } from "./target_url.ts";
 import {
   classify,
@@ -29,6 +25,13 @@ import {
   type ProxyOutcome,
 } from "./proxy_errors.ts";
 import { bridgeSockets } from "./websocket_bridge.ts";
+import {
+  defaultTransport,
+  type FetchLike,
+  fetchTransport,
+  type ProxyTransport,
+  type TransportRequest,
+} from "./transport.ts";
 
 /**
  * Sends requests to actors for `actor://name/key/path` targets. The host wires
@@ -59,9 +62,6 @@ export type UpgradeWebSocket = (
   options: { protocol?: string },
 ) => { socket: SocketLike; response: Response };
 
-/** A `fetch`-shaped transport. */
-export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
-
 /** Options of {@linkcode RequestProxy}. */
 export interface RequestProxyOptions {
   /** Milliseconds to wait for the upstream's response headers (or WebSocket open). @default {30000} */
@@ -75,7 +75,16 @@ export interface RequestProxyOptions {
   trustedHops?: number;
   /** Also write an RFC 7239 `Forwarded` element. @default {false} */
   forwarded?: boolean;
-  /** The transport; it must decode content codings as `fetch` does. @default {globalThis.fetch} */
+  /**
+   * The HTTP transport. @default {defaultTransport()}: `node:http` pools on
+   * Node 22.3+, `fetch` elsewhere.
+   */
+  transport?: ProxyTransport;
+  /**
+   * Shorthand for `transport: fetchTransport(fetch)`: a `fetch`-shaped
+   * function, which must decode content codings as `fetch` does. Ignored
+   * when `transport` is given.
+   */
   fetch?: FetchLike;
   /** Accepts WebSocket upgrades; without it upgrade requests get a coded 501. */
   upgradeWebSocket?: UpgradeWebSocket;
@@ -93,26 +102,26 @@ export interface ForwardOptions {
   timeout?: number;
   /** The peer address of the connection, for `X-Forwarded-For`. */
   clientAddress?: string;
-  /** The parsed `request.url`, when the caller has it already. */
-  url?: URL;
+  /** The parsed `request.url` (a `URL` will do), when the caller has it already. */
+  url?: RequestUrlParts;
 }
 
 const NO_BODY = new Set(["GET", "HEAD"]);
 
-function isUpgrade(request: Request): boolean {
-  const up = request.headers.get("upgrade");
-  return up !== null && up.toLowerCase() === "websocket";
+/** An HTTP request ready for the transport. */
+interface HttpStep {
+  href: string;
+  source: string;
+  init: TransportRequest;
 }
 
-function cleanResponse(res: Response): Response {
-  if (!responseNeedsRewrite(res.headers)) return res;
-  const headers = new Headers(res.headers);
-  stripHopByHop(headers);
-  if (wasDecoded(headers.get("content-encoding"))) {
-    headers.delete("content-encoding");
-    headers.delete("content-length");
-  }
-  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+function answer(outcome: ProxyOutcome): Response {
+  return outcome.ok ? outcome.response : failureResponse(outcome);
+}
+
+/** The body to forward: none for `GET` and `HEAD`, checked first (reading `body` can be costly). */
+function bodyOf(request: Request): ReadableStream<Uint8Array> | null {
+  return NO_BODY.has(request.method) ? null : request.body;
 }
 
 /**
@@ -123,7 +132,9 @@ function cleanResponse(res: Response): Response {
  * appends to `X-Forwarded-For`; sets `X-Forwarded-Host`/`-Proto` (and
  * `Forwarded` when asked); streams the request and response bodies; keeps
  * redirects as they are; drops `Content-Encoding`/`Content-Length` when the
- * transport decoded the body. Failures answer JSON `{ error, code, target }`:
+ * transport decoded the body. HTTP requests go through a
+ * {@linkcode ProxyTransport} (`node:http` pools on Node, `fetch` elsewhere).
+ * Failures answer JSON `{ error, code, target }`:
  * 504 `upstream_timeout`, 502 `upstream_unreachable`, 500 `upstream_error`.
  * The timeout covers the wait for the response headers; a streamed body may
  * then take as long as it needs.
@@ -141,7 +152,7 @@ export class RequestProxy {
   #timeout: number;
   #trustedHops: number;
   #forwarded: boolean;
-  #fetch: FetchLike;
+  #transport: ProxyTransport;
   #upgrade: UpgradeWebSocket | undefined;
   #actors: ActorFetcher | undefined;
   #targets = new Map<string, ParsedTarget>();
@@ -161,7 +172,8 @@ export class RequestProxy {
       );
     }
     this.#forwarded = options.forwarded ?? false;
-    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#transport = options.transport ??
+      (options.fetch !== undefined ? fetchTransport(options.fetch) : defaultTransport());
     this.#upgrade = options.upgradeWebSocket;
     this.#actors = options.actors;
   }
@@ -174,9 +186,18 @@ export class RequestProxy {
    * @returns The upstream's response or an error response.
    * @throws {SwitchyardError} `invalid_route_target` when `options.target` is malformed.
    */
-  async forward(request: Request, options: ForwardOptions): Promise<Response> {
-    const outcome = await this.attempt(request, options);
-    return outcome.ok ? outcome.response : failureResponse(outcome);
+  forward(request: Request, options: ForwardOptions): Promise<Response> {
+    let step: HttpStep | Promise<ProxyOutcome>;
+    try {
+      step = this.#begin(request, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (step instanceof Promise) return step.then(answer);
+    const { source, init } = step;
+    return this.#transport.send(step.href, init).catch((err) =>
+      failureResponse(failure(source, classify(err), init.timeout))
+    );
   }
 
   /**
@@ -190,6 +211,21 @@ export class RequestProxy {
    * @throws {SwitchyardError} `invalid_route_target` when `options.target` is malformed.
    */
   attempt(request: Request, options: ForwardOptions): Promise<ProxyOutcome> {
+    const step = this.#begin(request, options);
+    if (step instanceof Promise) return step;
+    const { source, init } = step;
+    return this.#transport.send(step.href, init).then(
+      (response): ProxyOutcome => ({ ok: true, response }),
+      (err) => failure(source, classify(err), init.timeout),
+    );
+  }
+
+  /**
+   * Everything before the HTTP exchange: the escape check, the header
+   * rewrite, the target URL. WebSocket, actor and refused requests are
+   * answered here; an HTTP request comes back as the step to send.
+   */
+  #begin(request: Request, options: ForwardOptions): HttpStep | Promise<ProxyOutcome> {
     const target = this.#parse(options.target);
     const remainder = options.remainder;
     if (remainder !== undefined && !isSafeRemainder(remainder)) {
@@ -203,26 +239,30 @@ export class RequestProxy {
         ),
       });
     }
-    const url = options.url ?? new URL(request.url);
+    const url = options.url ?? requestUrlParts(request.url);
     const timeout = options.timeout ?? this.#timeout;
-    if (isUpgrade(request)) return this.#webSocket(request, target, remainder, url, timeout);
-    const headers = buildForwardHeaders(request.headers, {
+    const ctx: ForwardContext = {
       clientAddress: options.clientAddress,
       trustedHops: this.#trustedHops,
       forwarded: this.#forwarded,
       host: url.host,
       proto: url.protocol === "https:" ? "https" : "http",
-    });
+      upgrade: null,
+    };
+    // One pass over the request's fields, which also finds `Upgrade`.
+    const headers = buildForwardHeaders(request.headers, ctx);
+    const upgrade = ctx.upgrade;
+    if (typeof upgrade === "string" && upgrade.toLowerCase() === "websocket") {
+      return this.#webSocket(request, target, remainder, url, timeout);
+    }
     if (target.kind === "actor") {
       return this.#actor(request, target, remainder, url, headers, timeout);
     }
-    return this.#http(
-      request,
-      target,
-      buildTargetUrl(target, remainder, url.search),
-      headers,
-      timeout,
-    );
+    return {
+      href: buildTargetUrl(target, remainder, url.search),
+      source: target.source,
+      init: { method: request.method, headers, body: bodyOf(request), timeout },
+    };
   }
 
   #parse(target: string | ParsedTarget): ParsedTarget {
@@ -236,44 +276,11 @@ export class RequestProxy {
     return t;
   }
 
-  async #http(
-    request: Request,
-    target: HttpTarget,
-    href: string,
-    headers: [string, string][],
-    timeout: number,
-  ): Promise<ProxyOutcome> {
-    const controller = new AbortController();
-    let timedOut = false;
-    const deadline = deadlines.add(timeout, () => {
-      timedOut = true;
-      controller.abort(new DOMException("Upstream timed out", "TimeoutError"));
-    });
-    const init: RequestInit & { duplex?: "half" } = {
-      method: request.method,
-      headers,
-      redirect: "manual",
-      signal: controller.signal,
-    };
-    if (request.body !== null && !NO_BODY.has(request.method)) {
-      init.body = request.body;
-      init.duplex = "half";
-    }
-    try {
-      const res = await this.#fetch(href, init);
-      deadline.cancel();
-      return { ok: true, response: cleanResponse(res) };
-    } catch (err) {
-      deadline.cancel();
-      return failure(target.source, timedOut ? "timeout" : classify(err), timeout);
-    }
-  }
-
   async #actor(
     request: Request,
     target: ActorTarget,
     remainder: string | undefined,
-    url: URL,
+    url: RequestUrlParts,
     headers: [string, string][],
     timeout: number,
   ): Promise<ProxyOutcome> {
@@ -292,8 +299,9 @@ export class RequestProxy {
     const path = (target.path + (remainder ?? "")) || "/";
     const q = [target.query, url.search.slice(1)].filter((s) => s !== "").join("&");
     const init: RequestInit & { duplex?: "half" } = { method: request.method, headers };
-    if (request.body !== null && !NO_BODY.has(request.method)) {
-      init.body = request.body;
+    const body = bodyOf(request);
+    if (body !== null) {
+      init.body = body;
       init.duplex = "half";
     }
     const inner = new Request(`http://actor${path}${q === "" ? "" : "?" + q}`, init);
@@ -322,7 +330,7 @@ export class RequestProxy {
     request: Request,
     target: ParsedTarget,
     remainder: string | undefined,
-    url: URL,
+    url: RequestUrlParts,
     timeout: number,
   ): Promise<ProxyOutcome> {
     const upgrade = this.#upgrade;

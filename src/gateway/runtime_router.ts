@@ -9,17 +9,18 @@ import { deadlines } from "../common/deadlines.ts";
 import { publicError, SwitchyardError } from "../common/errors.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
 import { failureResponse, proxyErrorResponse } from "./proxy_errors.ts";
-import {
-  type ActorFetcher,
-  type FetchLike,
-  RequestProxy,
-  type UpgradeWebSocket,
-} from "./request_proxy.ts";
+import { type ActorFetcher, RequestProxy, type UpgradeWebSocket } from "./request_proxy.ts";
+import type { FetchLike, ProxyTransport } from "./transport.ts";
 import { RouteCache, type RouteCacheStats } from "./route_cache.ts";
 import { RouteMatcher } from "./route_matcher.ts";
 import type { RouteStore } from "./route_store.ts";
 import { parseRouteTable, type RouteSpec, type RouteTable } from "./route_table.ts";
-import { type ParsedTarget, parseTarget } from "./target_url.ts";
+import {
+  type ParsedTarget,
+  parseTarget,
+  type RequestUrlParts,
+  requestUrlParts,
+} from "./target_url.ts";
 import { TargetPool } from "./target_pool.ts";
 import { TokenBucket } from "./token_bucket.ts";
 
@@ -52,7 +53,12 @@ export interface RuntimeRouterOptions {
   trustedHops?: number;
   /** Also write RFC 7239 `Forwarded`. @default {false} */
   forwarded?: boolean;
-  /** The HTTP transport. @default {globalThis.fetch} */
+  /**
+   * The HTTP transport. @default {defaultTransport()}: `node:http` pools on
+   * Node 22.3+, `fetch` elsewhere.
+   */
+  transport?: ProxyTransport;
+  /** Shorthand for `transport: fetchTransport(fetch)`; ignored when `transport` is given. */
   fetch?: FetchLike;
   /** Accepts WebSocket upgrades on the host; without it upgrades get a coded 501. */
   upgradeWebSocket?: UpgradeWebSocket;
@@ -86,6 +92,7 @@ interface Plan {
 }
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
+const NONE: Promise<null> = Promise.resolve(null);
 const MAX_BUCKETS = 10_000;
 
 /**
@@ -123,6 +130,7 @@ export class RuntimeRouter {
       timeout: options.proxyTimeout ?? 30_000,
       trustedHops: options.trustedHops,
       forwarded: options.forwarded,
+      transport: options.transport,
       fetch: options.fetch,
       upgradeWebSocket: options.upgradeWebSocket,
       actors: options.actors,
@@ -226,34 +234,62 @@ export class RuntimeRouter {
    * @throws {SwitchyardError} `route_store_unavailable` (503) when the store
    * fails; a compile error (400) when the stored table is invalid.
    */
-  async handleRequest(
+  handleRequest(
     functionId: string,
     request: Request,
     options: HandleRequestOptions = {},
   ): Promise<Response | null> {
-    let matcher = this.#cache.peek(functionId);
-    if (matcher === undefined) matcher = await this.#cache.get(functionId);
-    if (matcher === null) return null;
-    const url = new URL(request.url);
+    const matcher = this.#cache.peek(functionId);
+    if (matcher === undefined) {
+      return this.#cache.get(functionId).then((m) => this.#route(m, functionId, request, options));
+    }
+    try {
+      return this.#route(matcher, functionId, request, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Routes with a table at hand; a plain route is proxied without an `await` of its own. */
+  #route(
+    matcher: RouteMatcher<Plan> | null,
+    functionId: string,
+    request: Request,
+    options: HandleRequestOptions,
+  ): Promise<Response | null> {
+    if (matcher === null) return NONE;
+    const url = requestUrlParts(request.url);
     const m = matcher.match(options.path ?? url.pathname, request);
-    if (m === null) return null;
+    if (m === null) return NONE;
     const plan = m.route.data;
     const simple = plan.simple;
     if (simple !== undefined && simple.breaker === undefined) {
-      const outcome = await this.#proxy.attempt(request, {
+      return this.#proxy.forward(request, {
         target: simple.parsed,
         remainder: m.remainder,
         timeout: plan.spec.timeout,
         clientAddress: options.clientAddress,
         url,
       });
-      return outcome.ok ? outcome.response : failureResponse(outcome);
     }
+    return this.#guarded(functionId, request, plan, m.params, m.remainder, url, options);
+  }
+
+  /** Auth hook, rate limit, then the attempts with balancing, breakers and retries. */
+  async #guarded(
+    functionId: string,
+    request: Request,
+    plan: Plan,
+    params: Record<string, string>,
+    remainder: string | undefined,
+    url: RequestUrlParts,
+    options: HandleRequestOptions,
+  ): Promise<Response> {
     if (plan.auth !== undefined) {
       const answer = await plan.auth(request, {
         functionId,
         pattern: plan.spec.pattern,
-        params: m.params,
+        params,
       });
       if (answer instanceof Response) return answer;
     }
@@ -270,7 +306,7 @@ export class RuntimeRouter {
         );
       }
     }
-    return this.#send(request, plan, m.remainder, url, options.clientAddress);
+    return this.#send(request, plan, remainder, url, options.clientAddress);
   }
 
   #bucket(functionId: string, spec: RouteSpec, client: string | undefined): TokenBucket {
@@ -295,12 +331,14 @@ export class RuntimeRouter {
     request: Request,
     plan: Plan,
     remainder: string | undefined,
-    url: URL,
+    url: RequestUrlParts,
     clientAddress: string | undefined,
   ): Promise<Response> {
     const retry = plan.spec.retries;
     // A body is a stream that can be sent once; non-idempotent methods never repeat.
-    const attempts = retry !== undefined && IDEMPOTENT.has(request.method) && request.body === null
+    const method = request.method;
+    const attempts = retry !== undefined && IDEMPOTENT.has(method) &&
+        (method === "GET" || method === "HEAD" || request.body === null)
       ? 1 + retry.attempts
       : 1;
     const retryOn = retry?.on ?? [502, 503, 504];

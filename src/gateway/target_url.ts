@@ -161,3 +161,32 @@ export function buildTargetUrl(
   if (target.query === "") return q === "" ? path : `${path}?${q}`;
   return q === "" ? `${path}?${target.query}` : `${path}?${target.query}&${q}`;
 }
+
+/** The parts of a request URL the gateway reads (a `URL` has them all). */
+export type RequestUrlParts = Pick<URL, "host" | "pathname" | "protocol" | "search">;
+
+/**
+ * Splits a request URL into host, path and query without building a `URL`.
+ * `request.url` is already a serialized URL (normalized, no credentials), so
+ * for `http:` / `https:` slicing gives exactly what `new URL()` would; other
+ * schemes are parsed properly.
+ *
+ * @param url A `request.url`.
+ * @returns `host`, `pathname`, `protocol` and `search` as a `URL` reports them.
+ */
+export function requestUrlParts(url: string): RequestUrlParts {
+  const start = url.startsWith("http://") ? 7 : url.startsWith("https://") ? 8 : -1;
+  const slash = start === -1 ? -1 : url.indexOf("/", start);
+  if (slash === -1) return new URL(url);
+  let end = url.indexOf("#", slash);
+  if (end === -1) end = url.length;
+  const q = url.indexOf("?", slash);
+  const pathEnd = q === -1 || q > end ? end : q;
+  return {
+    host: url.slice(start, slash),
+    pathname: url.slice(slash, pathEnd),
+    protocol: start === 7 ? "http:" : "https:",
+    // As URL.search: "" for no query and for a lone "?".
+    search: pathEnd + 1 >= end ? "" : url.slice(pathEnd, end),
+  };
+}
