@@ -10,7 +10,8 @@
  *   `X-Forwarded-*` / `Forwarded`, path-escape checks, WebSockets, actor
  *   targets, JSON errors `{ error, code, target }` (504, 502, 500).
  * - Transports: {@linkcode ProxyTransport}, chosen by {@linkcode defaultTransport}:
- *   {@linkcode nodeTransport} (`node:http` pools) on Node, {@linkcode fetchTransport} elsewhere.
+ *   {@linkcode denoTransport} (HTTP/1.1 pools over `Deno.connect`) on Deno,
+ *   {@linkcode nodeTransport} (undici pools) on Node, {@linkcode fetchTransport} elsewhere.
  * - {@linkcode RuntimeRouter}: cached tables per function, balancing, retries,
  *   circuit breakers, rate limits, auth hooks, timeouts per route.
  * - Stores: {@linkcode MemoryRouteStore}, {@linkcode KvRouteStore}; an admin
@@ -65,6 +66,11 @@ export {
   timeoutError,
   type TransportRequest,
 } from "./transport.ts";
+export {
+  denoTransport,
+  denoTransportAvailable,
+  type DenoTransportOptions,
+} from "./deno_transport.ts";
 export {
   globalDispatcher,
   nodeTransport,

@@ -14,6 +14,7 @@
  */
 import { type Deadline, deadlines } from "../common/deadlines.ts";
 import { HOP_BY_HOP } from "./_headers.ts";
+import { timeoutError } from "./_timeout.ts";
 import type { ProxyTransport, TransportRequest } from "./transport.ts";
 
 /**
@@ -77,11 +78,6 @@ export function globalDispatcher(): UndiciDispatcher | undefined {
 export function nodeTransportAvailable(): boolean {
   const ua = (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent;
   return typeof ua === "string" && ua.startsWith("Node.js/") && globalDispatcher() !== undefined;
-}
-
-/** The rejection of a request whose response headers did not arrive in time (see `ProxyTransport`). */
-function timeoutError(timeout: number): DOMException {
-  return new DOMException(`No response headers within ${timeout} ms`, "TimeoutError");
 }
 
 /** Statuses whose responses have no body (and `Response` refuses one for). */

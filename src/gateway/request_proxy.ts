@@ -179,6 +179,20 @@ export class RequestProxy {
   }
 
   /**
+   * Closes the transport's idle upstream connections (the default transport
+   * on Deno keeps a pool). Requests still running finish; later ones open new
+   * connections.
+   */
+  close(): void {
+    this.#transport.close?.();
+  }
+
+  /** Same as {@linkcode RequestProxy.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
    * Forwards a request and always answers: failures become JSON error responses.
    *
    * @param request The incoming request.

@@ -150,6 +150,19 @@ export class RuntimeRouter {
     }, { ttl: options.cacheTTL, now: this.#now });
   }
 
+  /**
+   * Closes idle upstream connections (the default transport on Deno keeps a
+   * pool). Requests still running finish; the router stays usable.
+   */
+  close(): void {
+    this.#proxy.close();
+  }
+
+  /** Same as {@linkcode RuntimeRouter.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   /** The cache of compiled tables (stats, `invalidate(id)`, `clear()`, `cleanup()`). */
   get cache(): RouteCache<unknown> {
     return this.#cache;

@@ -3,13 +3,16 @@
  * {@linkcode ProxyTransport} sends one rewritten request and answers the
  * upstream's response once its headers arrived. {@linkcode fetchTransport}
  * works everywhere `fetch` does; {@linkcode defaultTransport} picks
- * {@linkcode nodeTransport} on Node (where going through `fetch` costs about
- * twice the CPU per request) and `fetch` elsewhere.
+ * {@linkcode denoTransport} on Deno and {@linkcode nodeTransport} on Node
+ * (where going through `fetch` costs about twice the CPU per request), and
+ * `fetch` elsewhere.
  *
  * @module
  */
 import { deadlines } from "../common/deadlines.ts";
 import { responseNeedsRewrite, stripHopByHop, wasDecoded } from "./_headers.ts";
+import { timeoutError } from "./_timeout.ts";
+import { denoTransport, denoTransportAvailable } from "./deno_transport.ts";
 import { nodeTransport, nodeTransportAvailable } from "./node_transport.ts";
 
 /** A `fetch`-shaped function. */
@@ -53,12 +56,14 @@ export interface ProxyTransport {
    * @returns The response, ready for the client.
    */
   send(url: string, request: TransportRequest): Promise<Response>;
+  /**
+   * Closes idle pooled connections, when the transport keeps its own
+   * (requests still running finish first). The transport stays usable.
+   */
+  close?(): void;
 }
 
-/** The error a transport rejects with when the response headers did not arrive in time. */
-export function timeoutError(timeout: number): DOMException {
-  return new DOMException(`No response headers within ${timeout} ms`, "TimeoutError");
-}
+export { timeoutError } from "./_timeout.ts";
 
 /** Removes hop-by-hop fields of a `fetch` response and the coding fields of a decoded body. */
 function cleanResponse(res: Response): Response {
@@ -148,14 +153,16 @@ class Expiry {
 }
 
 /**
- * The transport used when none is given: {@linkcode nodeTransport} on Node
- * (detected by `navigator.userAgent` starting with `Node.js/` and Node's
- * global undici dispatcher, so Deno, Bun and Workers with Node compatibility
- * keep `fetch`), {@linkcode fetchTransport} everywhere else.
+ * The transport used when none is given: {@linkcode denoTransport} on Deno,
+ * {@linkcode nodeTransport} on Node (detected by `navigator.userAgent`
+ * starting with `Node.js/` and Node's global undici dispatcher, so Bun and
+ * Workers with Node compatibility keep `fetch`), {@linkcode fetchTransport}
+ * everywhere else.
  *
- * @returns A transport. Each call makes a new one (on Node, with its own
- * keep-alive connection pool).
+ * @returns A transport. Each call makes a new one (on Deno, with its own
+ * keep-alive pools, closed by its `close()`).
  */
 export function defaultTransport(): ProxyTransport {
+  if (denoTransportAvailable()) return denoTransport();
   return nodeTransportAvailable() ? nodeTransport() : fetchTransport();
 }

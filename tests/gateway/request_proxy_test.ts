@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { type ForwardOptions, RequestProxy } from "../../src/gateway/request_proxy.ts";
+import { fetchTransport } from "../../src/gateway/transport.ts";
 import { closedPort, type Echo, echoHandler, rawRequest, serve } from "./_helpers.ts";
 
 /** Starts an upstream and a gateway that forwards everything to it. */
@@ -21,6 +22,7 @@ async function withGateway(
   try {
     await fn(gateway, upstream);
   } finally {
+    proxy.close();
     await gateway.close();
     await upstream.close();
   }
@@ -219,13 +221,37 @@ Deno.test("forward() drops Content-Encoding and Content-Length of a body fetch d
   const gz = gzipSync(new TextEncoder().encode(text));
   const up = () =>
     new Response(gz, { headers: { "content-encoding": "gzip", "content-type": "text/plain" } });
-  await withGateway(up, new RequestProxy(), {}, async (gw) => {
+  const proxy = new RequestProxy({ transport: fetchTransport() });
+  await withGateway(up, proxy, {}, async (gw) => {
     const res = await rawRequest(
       gw.port,
       "GET / HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip, zstd\r\nConnection: close\r\n\r\n",
     );
     assert.equal(res.headers.get("content-encoding"), null);
     assert.equal(res.body, text);
+  });
+});
+
+Deno.test("forward() passes an encoded body through undecoded on Deno's default transport", async () => {
+  const text = "compressible ".repeat(50);
+  const gz = gzipSync(new TextEncoder().encode(text));
+  const up = () =>
+    new Response(gz, { headers: { "content-encoding": "gzip", "content-type": "text/plain" } });
+  await withGateway(up, new RequestProxy(), {}, async (gw) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: gw.port });
+    await conn.write(new TextEncoder().encode(
+      "GET / HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n",
+    ));
+    const raw = new Uint8Array(await new Response(conn.readable).arrayBuffer());
+    const headEnd = raw.findIndex((_, i) =>
+      raw[i] === 13 && raw[i + 2] === 13 && raw[i + 3] === 10
+    );
+    const head = new TextDecoder().decode(raw.subarray(0, headEnd)).toLowerCase();
+    assert.match(head, /\r\ncontent-encoding: gzip\r\n/);
+    assert.match(head, new RegExp(`\r\ncontent-length: ${gz.length}(\r\n|$)`));
+    assert.deepEqual(raw.subarray(headEnd + 4), new Uint8Array(gz));
+    // A client that decodes gets the upstream's text.
+    assert.equal(await (await fetch(gw.url)).text(), text);
   });
 });
 
