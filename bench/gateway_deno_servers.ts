@@ -8,7 +8,7 @@
  */
 import { MemoryRouteStore } from "../src/gateway/route_store.ts";
 import { RuntimeRouter } from "../src/gateway/runtime_router.ts";
-import type { ProxyTransport } from "../src/gateway/transport.ts";
+import { fetchTransport } from "../src/gateway/transport.ts";
 
 const [mode, upstream] = Deno.args;
 const onListen = (addr: Deno.NetAddr) => console.log(`PORT ${addr.port}`);
@@ -41,23 +41,8 @@ if (mode === "upstream") {
     ...(await import(`${dir}/runtime_router.ts`)),
     ...(await import(`${dir}/route_store.ts`)),
   } as { RuntimeRouter: typeof RuntimeRouter; MemoryRouteStore: typeof MemoryRouteStore };
-  // GW_VARIANT: ablations that show where the router's CPU goes (not for use):
-  // "no-timeout" sends through plain `fetch` (no signal, no deadline, no
-  // response-field check); "no-forwarded" also leaves out X-Forwarded-*.
-  const variant = Deno.env.get("GW_VARIANT") ?? "";
-  const plain = (forwarded: boolean): ProxyTransport => ({
-    send: (url, r) =>
-      fetch(url, {
-        method: r.method,
-        headers: forwarded ? r.headers : r.headers.filter(([n]) => !n.startsWith("x-forwarded-")),
-        redirect: "manual",
-      }),
-  });
-  const transport = variant === "no-timeout"
-    ? plain(true)
-    : variant === "no-forwarded"
-    ? plain(false)
-    : undefined;
+  // GW_VARIANT "fetch": the router on fetchTransport() (the default before denoTransport).
+  const transport = Deno.env.get("GW_VARIANT") === "fetch" ? fetchTransport() : undefined;
   const router = new mod.RuntimeRouter(
     new mod.MemoryRouteStore({ bench: { "/api/*": upstream! } }),
     { transport },
