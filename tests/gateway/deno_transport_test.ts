@@ -301,3 +301,36 @@ Deno.test("close() ends idle connections and a cancelled body ends its own", asy
   assert.equal(up.connections, 2);
   await up.close();
 });
+
+Deno.test("denoTransport reaches https: upstreams with the given roots", async () => {
+  const fixture = (name: string) =>
+    Deno.readTextFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+  const ports = new Set<number>();
+  const server = Deno.serve(
+    {
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: fixture("localhost.pem"),
+      key: fixture("localhost.key"),
+      onListen() {},
+    },
+    (
+      req,
+      info,
+    ) => (ports.add(info.remoteAddr.port), new Response(`tls ${new URL(req.url).pathname}`)),
+  );
+  const url = `https://localhost:${server.addr.port}`;
+  const trusting = denoTransport({ caCerts: [fixture("ca.pem")] });
+  const untrusting = denoTransport();
+  try {
+    for (let i = 0; i < 3; i++) {
+      assert.equal(await (await trusting.send(`${url}/x`, get())).text(), "tls /x");
+    }
+    assert.equal(ports.size, 1);
+    await assert.rejects(untrusting.send(`${url}/x`, get()), TypeError);
+  } finally {
+    trusting.close!();
+    untrusting.close!();
+    await server.shutdown();
+  }
+});
