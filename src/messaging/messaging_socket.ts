@@ -244,6 +244,47 @@ export function serveMessagingSocket(
     inflight++;
   };
 
+  /** A target of a batch, checked as `target()` checks one. */
+  const batchTarget = (to: unknown): string => {
+    if (typeof to !== "string") throw malformed(`Command "send_many" needs string targets`);
+    if (canAddress !== undefined && !canAddress(to)) {
+      throw publicError("forbidden", 403, `Target "${to}" may not be addressed`, { target: to });
+    }
+    return to;
+  };
+  /**
+   * `send_many`: the sends `id`, `id + 1`, … to `to[i]` with `data[i]`, each
+   * acknowledged or failed on its own id, exactly as that many `send`s. Parsing
+   * two arrays costs the server a fraction of parsing as many objects.
+   */
+  const sendMany = (cmd: Command): void => {
+    const id = cmd.id;
+    const to = cmd.to;
+    const data = cmd.data;
+    if (
+      typeof id !== "number" || !Number.isSafeInteger(id) || !Array.isArray(to) ||
+      !Array.isArray(data) || to.length !== data.length || to.length === 0 ||
+      !Number.isSafeInteger(id + to.length)
+    ) {
+      throw malformed(
+        `Command "send_many" needs an integer "id" and arrays "to" and "data" of one length`,
+      );
+    }
+    if (to.length > maxCommands) {
+      throw malformed(`Command "send_many" holds ${to.length} sends, more than ${maxCommands}`);
+    }
+    for (let i = 0; i < to.length; i++) {
+      const mid = id + i;
+      try {
+        const sent = router.send(batchTarget(to[i]), data[i], from);
+        if (sent === SENT) ok(mid);
+        else sent.then(() => ok(mid), (err) => fail(mid, err));
+      } catch (err) {
+        fail(mid, err);
+      }
+    }
+  };
+
   const run = (cmd: Command): void => {
     const id = cmd.id;
     switch (cmd.op) {
@@ -254,6 +295,8 @@ export function serveMessagingSocket(
         sent.then(() => ok(id), (err) => fail(id, err));
         return;
       }
+      case "send_many":
+        return sendMany(cmd);
       case "request": {
         const to = target(cmd);
         const timeout = timeoutOf(cmd);
@@ -342,11 +385,14 @@ export function serveMessagingSocket(
       return fail(id, publicError("malformed_frame", 400, `Frame is not valid ${kind}`));
     }
     if (!Array.isArray(value)) return command(value);
-    if (value.length > maxCommands) {
-      return fail(
-        null,
-        malformed(`Frame holds ${value.length} commands, more than ${maxCommands}`),
-      );
+    // Each send of a `send_many` counts as a command.
+    let count = value.length;
+    for (let i = 0; i < value.length && count <= maxCommands; i++) {
+      const to = (value[i] as Command | null)?.to;
+      if (Array.isArray(to)) count += to.length - 1;
+    }
+    if (count > maxCommands) {
+      return fail(null, malformed(`Frame holds ${count} commands, more than ${maxCommands}`));
     }
     for (const cmd of value) command(cmd);
   });

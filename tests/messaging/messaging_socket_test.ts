@@ -211,6 +211,63 @@ Deno.test("configure acks: ids acknowledges runs of commands with one reply, in 
   await srv.stop();
 });
 
+Deno.test("send_many is as many sends: one reply per id, failures on their own id", async () => {
+  const router = new MessageRouter();
+  const actor = room(router);
+  const srv = serve(router, () => ({ canAddress: (to: string) => to !== "secret" }));
+  const raw = await rawSocket(srv.url);
+  raw.send(JSON.stringify([
+    { id: 1, op: "configure", acks: "ids" },
+    {
+      id: 10,
+      op: "send_many",
+      to: ["room", "room", "nobody", "secret", "room"],
+      data: [1, 2, 3, 4, 5],
+    },
+    { id: 20, op: "send", to: "room", data: 6 },
+  ]));
+  const frame = await raw.next() as Record<string, unknown>[];
+  const codeOf = (m: Record<string, unknown>) => (m.error as { code: string }).code;
+  assert.deepEqual(frame[0], { ok: true, ids: [1, 10, 11] });
+  assert.deepEqual([frame[1]!.id, codeOf(frame[1]!)], [12, "actor_not_found"]);
+  assert.deepEqual([frame[2]!.id, codeOf(frame[2]!)], [13, "forbidden"]);
+  assert.deepEqual(frame[3], { ok: true, ids: [14, 20] });
+  assert.deepEqual(actor.seen.map(([d]) => d), [1, 2, 5, 6]);
+  // Malformed batches fail on their id; a frame's sends count against its limit.
+  const bad = [
+    { id: "s", op: "send_many", to: ["room"], data: [1] },
+    { id: 1.5, op: "send_many", to: ["room"], data: [1] },
+    { id: 30, op: "send_many", to: "room", data: [1] },
+    { id: 31, op: "send_many", to: ["room", "room"], data: [1] },
+    { id: 32, op: "send_many", to: [], data: [] },
+    { id: 33, op: "send_many", to: [7], data: [1] },
+    { id: 34, op: "send_many", to: new Array(1001).fill("room"), data: new Array(1001).fill(0) },
+  ];
+  for (const cmd of bad) raw.send(JSON.stringify(cmd));
+  raw.send(JSON.stringify([
+    { id: 40, op: "send_many", to: new Array(600).fill("room"), data: new Array(600).fill(0) },
+    { id: 41, op: "send_many", to: new Array(600).fill("room"), data: new Array(600).fill(0) },
+  ]));
+  const replies: Record<string, unknown>[] = [];
+  while (replies.length < bad.length + 1) replies.push(await raw.next() as Record<string, unknown>);
+  assert.deepEqual(replies.map((m) => m.id), ["s", 1.5, 30, 31, 32, 33, 34, null]);
+  assert.ok(replies.every((m) => codeOf(m) === "malformed_command"));
+  assert.equal(actor.seen.length, 4, "nothing of a refused batch was delivered");
+  // The client folds a tick's sends into send_many on its own, and every promise settles.
+  const client = await MessagingClient.connect(srv.url, { batch: true });
+  const sends = Array.from({ length: 300 }, (_, i) => client.send("room", i));
+  const outcomes = await Promise.allSettled([...sends, client.send("nobody", 0)]);
+  assert.equal(outcomes.filter((o) => o.status === "fulfilled").length, 300);
+  await rejectsWith(
+    Promise.reject((outcomes[300] as PromiseRejectedResult).reason),
+    "actor_not_found",
+  );
+  assert.deepEqual(actor.seen.slice(4).map(([d]) => d), Array.from({ length: 300 }, (_, i) => i));
+  await client.close();
+  await raw.close();
+  await srv.stop();
+});
+
 Deno.test("hundreds of malformed frames each get an error reply, then a command works", async () => {
   const router = new MessageRouter();
   room(router);
@@ -223,6 +280,7 @@ Deno.test("hundreds of malformed frames each get an error reply, then a command 
     bad.push(new Uint8Array([0xff, 0xfe, 0x1c, i])); // not CBOR
     bad.push(JSON.stringify({ id: `s${i}`, op: "teleport" }));
     bad.push(JSON.stringify([1, null, { op: "send" }, { id: `t${i}`, op: "send" }]));
+    bad.push(JSON.stringify({ id: `m${i}`, op: "send_many", to: ["room"], data: [] }));
   }
   for (const frame of bad) raw.send(frame);
   raw.send(JSON.stringify({ id: "last", op: "request", to: "room", data: 7 }));
@@ -249,7 +307,7 @@ Deno.test("hundreds of malformed frames each get an error reply, then a command 
   }
   assert.equal(salvaged, 60, "the id of a truncated JSON command is read back");
   assert.equal(codes.get("malformed_frame"), 180);
-  assert.equal(codes.get("malformed_command"), 60 + 60 * 4);
+  assert.equal(codes.get("malformed_command"), 60 + 60 * 4 + 60);
   await raw.close();
   await srv.stop();
 });
