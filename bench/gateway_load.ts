@@ -35,3 +35,17 @@ export function parseAutocannon(stdout: string): LoadResult {
     non2xx: r.non2xx,
   };
 }
+
+/** A server under load: its name, the URL to load and its process id. */
+export interface Target {
+  name: string;
+  url: string;
+  pid: number;
+}
+
+/** One measurement of a target. */
+export interface Sample {
+  rps: number;
+  p99: number;
+  cpuUs: number;
+}

@@ -14,7 +14,14 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { cpuSeconds, type LoadResult, median, parseAutocannon } from "./gateway_load.ts";
+import {
+  cpuSeconds,
+  type LoadResult,
+  median,
+  parseAutocannon,
+  type Sample,
+  type Target,
+} from "./gateway_load.ts";
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const rounds = Number(positional[0] ?? 3);
@@ -51,18 +58,6 @@ function load(url: string, duration: number): Promise<LoadResult> {
       (err, stdout) => (err ? reject(err) : resolve(parseAutocannon(stdout))),
     );
   });
-}
-
-interface Target {
-  name: string;
-  url: string;
-  pid: number;
-}
-
-interface Sample {
-  rps: number;
-  p99: number;
-  cpuUs: number;
 }
 
 const read = (p: string) => readFileSync(p, "utf8");

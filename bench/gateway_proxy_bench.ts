@@ -20,7 +20,14 @@
  * `variants` (comma-separated) starts more router processes with
  * `GW_VARIANT=<v>` (see bench/gateway_deno_servers.ts).
  */
-import { cpuSeconds, type LoadResult, median, parseAutocannon } from "./gateway_load.ts";
+import {
+  cpuSeconds,
+  type LoadResult,
+  median,
+  parseAutocannon,
+  type Sample,
+  type Target,
+} from "./gateway_load.ts";
 
 const positional = Deno.args.filter((a) => !a.startsWith("--"));
 const rounds = Number(positional[0] ?? 3);
@@ -82,18 +89,6 @@ async function load(url: string, duration: number, rps = 0): Promise<LoadResult>
     stderr: "null",
   }).output();
   return parseAutocannon(new TextDecoder().decode(out.stdout));
-}
-
-interface Target {
-  name: string;
-  url: string;
-  pid: number;
-}
-
-interface Sample {
-  rps: number;
-  p99: number;
-  cpuUs: number;
 }
 
 /** Loads the targets at the same time for `duration` s; CPU per request of each process. */

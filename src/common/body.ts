@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { concatBytes } from "./bytes.ts";
 import { publicError, SwitchyardError } from "./errors.ts";
 
 /** The default body-size limit: 1 MiB. */
@@ -47,14 +48,7 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
+  return chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
 }
 
 /**

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { concatBytes } from "../common/bytes.ts";
 import { type Deadline, deadlines } from "../common/deadlines.ts";
 import {
   type BodyFraming,
@@ -345,7 +346,7 @@ class DenoTransport implements ProxyTransport {
       const used = decoder.feed(first, pieces);
       if (decoder.done) {
         finish(used === first.length);
-        return new Response(concat(pieces), init);
+        return new Response(concatBytes(pieces), init);
       }
       return new Response(chunkedStream(c, decoder, pieces, finish), init);
     }
@@ -390,19 +391,6 @@ async function sendBody(
 }
 
 const LAST_CHUNK = new Uint8Array([48, 13, 10, 13, 10]);
-
-function concat(pieces: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  if (pieces.length === 1) return pieces[0]!.slice();
-  let n = 0;
-  for (const p of pieces) n += p.length;
-  const out = new Uint8Array(n);
-  n = 0;
-  for (const p of pieces) {
-    out.set(p, n);
-    n += p.length;
-  }
-  return out;
-}
 
 /** Reads one more block from the socket, or `null` at its end. */
 async function readBlock(c: Connection): Promise<Uint8Array | null> {

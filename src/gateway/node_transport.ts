@@ -13,6 +13,7 @@
  * @module
  */
 import { type Deadline, deadlines } from "../common/deadlines.ts";
+import { concatBytes } from "../common/bytes.ts";
 import { HOP_BY_HOP } from "./_headers.ts";
 import { timeoutError } from "./_timeout.ts";
 import type { ProxyTransport, TransportRequest } from "./transport.ts";
@@ -122,16 +123,6 @@ function responseFields(raw: RawBytes[]): Record<string, string> | [string, stri
     else record[name] += ", " + value;
   }
   return pairs ?? record;
-}
-
-function concat(chunks: Uint8Array[], length: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -343,7 +334,7 @@ class Exchange {
         ? EMPTY
         : chunks.length === 1
         ? chunks[0]! as Uint8Array<ArrayBuffer>
-        : concat(chunks, this.#earlyBytes);
+        : concatBytes(chunks);
       this.#resolve(new Response(body, init));
     } else {
       this.#resolve(new Response(this.#stream(chunks), init));
