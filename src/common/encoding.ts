@@ -4,17 +4,11 @@
  *
  * @module
  */
-// The "encode"/"decode" entry points are cbor-x without its optional native
-// extractor: that addon is built for Node and crashes Deno when it loads.
-import { Decoder } from "cbor-x/decode";
-import { Encoder } from "cbor-x/encode";
+import { decodeCborValue, encodeCborValue } from "./cbor.ts";
 import { publicError } from "./errors.ts";
 
 /** A wire encoding. */
 export type Encoding = "json" | "cbor";
-
-const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
-const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
 /**
  * Encodes a value as CBOR bytes.
@@ -23,8 +17,7 @@ const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
  * @returns A fresh `Uint8Array` (safe to use as a `BodyInit`).
  */
 export function encodeCbor(value: unknown): Uint8Array<ArrayBuffer> {
-  const out = encoder.encode(value);
-  return new Uint8Array(out.buffer as ArrayBuffer, out.byteOffset, out.byteLength);
+  return encodeCborValue(value);
 }
 
 /**
@@ -36,7 +29,7 @@ export function encodeCbor(value: unknown): Uint8Array<ArrayBuffer> {
  */
 export function decodeCbor(bytes: Uint8Array): unknown {
   try {
-    return decoder.decode(bytes);
+    return decodeCborValue(bytes);
   } catch {
     throw publicError("malformed_body", 400, "Body is not valid CBOR");
   }

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { encode as cborxEncode } from "cbor-x/encode";
+import { decodeCborValue, encodeCborValue } from "../src/common/cbor.ts";
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+const unhex = (s: string) => Uint8Array.from(s.match(/../g) ?? [], (x) => parseInt(x, 16));
+
+Deno.test("CBOR encodes the RFC 8949 Appendix A examples in their preferred form", () => {
+  const cases: [unknown, string][] = [
+    [0, "00"],
+    [23, "17"],
+    [24, "1818"],
+    [1000, "1903e8"],
+    [1000000, "1a000f4240"],
+    [1000000000000, "1b000000e8d4a51000"],
+    [-1, "20"],
+    [-1000, "3903e7"],
+    [18446744073709551616n, "c249010000000000000000"],
+    [-18446744073709551617n, "c349010000000000000000"],
+    [1.1, "fb3ff199999999999a"],
+    [-4.1, "fbc010666666666666"],
+    [false, "f4"],
+    [null, "f6"],
+    [undefined, "f7"],
+    [new Uint8Array([1, 2, 3, 4]), "4401020304"],
+    ["", "60"],
+    ["IETF", "6449455446"],
+    ['"\\', "62225c"],
+    ["\u00fc", "62c3bc"],
+    ["\u6c34", "63e6b0b4"],
+    ["\ud800\udd51", "64f0908591"],
+    [[1, [2, 3], [4, 5]], "8301820203820405"],
+    [{ a: 1, b: [2, 3] }, "a26161016162820203"],
+    [new Date(1363896240000), "c11a514b67b0"],
+    ["x".repeat(30), "781e" + "78".repeat(30)],
+  ];
+  for (const [value, expected] of cases) {
+    assert.equal(hex(encodeCborValue(value)), expected, String(value));
+    assert.deepEqual(decodeCborValue(unhex(expected)), value);
+  }
+});
+
+Deno.test("CBOR decodes the other standard forms", () => {
+  const cases: [string, unknown][] = [
+    ["1bffffffffffffffff", 18446744073709551615n],
+    ["3bffffffffffffffff", -18446744073709551616n],
+    ["f90000", 0],
+    ["f93c00", 1],
+    ["f97bff", 65504],
+    ["f90001", 5.960464477539063e-8],
+    ["f97c00", Infinity],
+    ["fa47c35000", 100000],
+    ["c074323031332d30332d32315432303a30343a30305a", new Date("2013-03-21T20:04:00Z")],
+    ["5f42010243030405ff", new Uint8Array([1, 2, 3, 4, 5])],
+    ["7f657374726561646d696e67ff", "streaming"],
+    ["9f018202039f0405ffff", [1, [2, 3], [4, 5]]],
+    ["bf61610161629f0203ffff", { a: 1, b: [2, 3] }],
+    ["d82076687474703a2f2f7777772e6578616d706c652e636f6d", "http://www.example.com"],
+    ["a201020304", { "1": 2, "3": 4 }],
+  ];
+  for (const [input, expected] of cases) {
+    assert.deepEqual(decodeCborValue(unhex(input)), expected, input);
+  }
+  assert.ok(Number.isNaN(decodeCborValue(unhex("f97e00"))));
+});
+
+Deno.test("CBOR keeps Map, Set, bigint, typed arrays, -0 and __proto__ through a round trip", () => {
+  const value = {
+    map: new Map<unknown, unknown>([[1, "one"], ["k", [true]], [2n, null]]),
+    set: new Set(["a", 1]),
+    small: 12n,
+    negative: -5n,
+    int16: new Int16Array([1, -2, 300]),
+    float64: new Float64Array([0.5, -1e300]),
+    u64: new BigUint64Array([2n ** 64n - 1n]),
+    zero: -0,
+    when: new Date(1_700_000_000_123),
+    nested: { deep: [{ x: "ü" }] },
+  };
+  assert.deepEqual(decodeCborValue(encodeCborValue(value)), value);
+  const proto = decodeCborValue(encodeCborValue(JSON.parse('{"__proto__":{"polluted":1}}')));
+  assert.equal(Object.getPrototypeOf(proto), Object.prototype);
+  assert.deepEqual(Object.keys(proto as object), ["__proto__"]);
+  assert.equal(({} as { polluted?: number }).polluted, undefined);
+});
+
+Deno.test("CBOR reads what cbor-x wrote for the same values", () => {
+  const value = {
+    n: [0, -1, 1.5, 2 ** 40, "text", "ünï", null, undefined, true],
+    bytes: new Uint8Array([9, 8]),
+    map: new Map([[1, 2]]),
+    set: new Set(["x"]),
+    at: new Date(5),
+    int32: new Int32Array([7]),
+    big: 2n ** 70n,
+  };
+  const written = cborxEncode(value);
+  assert.deepEqual(decodeCborValue(new Uint8Array(written)), value);
+});
+
+Deno.test("CBOR refuses hostile input with an error, without big allocations", () => {
+  const bad = [
+    "", // nothing
+    "1c", // reserved additional information
+    "5a7fffffff00", // a 2 GB byte string in 6 bytes
+    "9bffffffffffffffff", // an array of 2^64 items
+    "bb7fffffffffffffff", // a map as large
+    "62c3", // text that ends early
+    "62c328", // invalid UTF-8
+    "ff", // a break alone
+    "9f01", // an array that never ends
+    "0101", // bytes after the value
+    "f818", // a one-byte simple value
+    "d9010301", // tag 259 without a map
+    "c24101ff", // a bignum followed by a stray break
+    "c161", // a date that ends early
+    "a1a0a0", // a map key that is a map
+    "d84d4101", // an Int16Array of one byte
+    "81".repeat(600) + "00", // nested 600 deep
+  ];
+  for (const input of bad) assert.throws(() => decodeCborValue(unhex(input)), Error, input);
+  const cycle: unknown[] = [];
+  cycle.push(cycle);
+  assert.throws(() => encodeCborValue(cycle), RangeError);
+  assert.throws(() => encodeCborValue({ f() {} }), TypeError);
+  // Still works afterwards.
+  assert.deepEqual(decodeCborValue(encodeCborValue({ ok: true })), { ok: true });
+});
