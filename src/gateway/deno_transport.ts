@@ -38,6 +38,7 @@ export interface DenoTransportOptions {
   /**
    * Milliseconds an idle connection may wait before it is closed instead of
    * reused; keep it below the upstream's keep-alive timeout (Node's is 5 s).
+   * `0` sends every request on a new connection.
    * @default {4000}
    */
   idleTimeout?: number;
@@ -128,6 +129,7 @@ class Connection {
  *
  * @param options Pool sizes, timeouts and TLS roots.
  * @returns The transport.
+ * @throws {RangeError} When `idleTimeout` is negative.
  *
  * @example Proxy through a dedicated pool
  * ```ts
@@ -161,6 +163,9 @@ class DenoTransport implements ProxyTransport {
   constructor(options: DenoTransportOptions) {
     this.#maxIdle = options.maxIdlePerOrigin ?? 256;
     this.#idleTimeout = options.idleTimeout ?? 4000;
+    if (!(this.#idleTimeout >= 0)) {
+      throw new RangeError(`idleTimeout must be ≥ 0 ms, got ${this.#idleTimeout}`);
+    }
     this.#maxHead = options.maxHeadSize ?? 65_536;
     this.#caCerts = options.caCerts;
   }
@@ -238,7 +243,7 @@ class DenoTransport implements ProxyTransport {
     const now = performance.now();
     for (let c = idle.pop(); c !== undefined; c = idle.pop()) {
       if (c.closed) continue;
-      if (now - c.idleSince > this.#idleTimeout) {
+      if (now - c.idleSince >= this.#idleTimeout) {
         c.destroy();
         continue;
       }
@@ -271,7 +276,13 @@ class DenoTransport implements ProxyTransport {
     // After close() the pools are new: connections of the old ones are not kept.
     if (this.#origins.get(origin.key) !== origin) return c.destroy();
     c.idle = true;
-    c.idleSince = performance.now();
+    const now = c.idleSince = performance.now();
+    // Prune the oldest idle connection when it has waited too long (amortised: one per release).
+    const oldest = origin.idle[0];
+    if (oldest !== undefined && (oldest.closed || now - oldest.idleSince >= this.#idleTimeout)) {
+      origin.idle.shift();
+      oldest.destroy();
+    }
     c.conn.unref();
     // Notice at once when the upstream closes the idle connection (or talks out of turn).
     const watch = c.conn.read(c.buf);

@@ -32,6 +32,22 @@ Deno.test("denoTransport keeps one connection alive across sequential requests",
   assert.equal(ports.size, 1);
 });
 
+Deno.test("denoTransport with idleTimeout 0 opens a connection per request", async () => {
+  const ports = new Set<number>();
+  const up = serve((_req, info) => (ports.add(info.remoteAddr.port), new Response("hi")));
+  const t = denoTransport({ idleTimeout: 0 });
+  try {
+    for (let i = 0; i < 3; i++) {
+      assert.equal(await (await t.send(`${up.url}/`, get())).text(), "hi");
+    }
+  } finally {
+    t.close!();
+    await up.close();
+  }
+  assert.equal(ports.size, 3);
+  assert.throws(() => denoTransport({ idleTimeout: -1 }), RangeError);
+});
+
 Deno.test("denoTransport decodes chunked answers arriving a few bytes at a time", async () => {
   const up = rawUpstream(everyRequest(async (_req, conn) => {
     const wire = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: x-t\r\n\r\n" +
