@@ -401,7 +401,23 @@ export class MessagingClient {
       op?: unknown;
       channel?: unknown;
       ids?: unknown;
+      range?: unknown;
     };
+    const range = msg.range;
+    if (range !== undefined) {
+      // Acknowledgements of the consecutive ids `range[0]` to `range[1]`.
+      if (msg.ok !== true || !Array.isArray(range)) return;
+      const [first, last] = range as [unknown, unknown];
+      // A range covers one run of a frame; a far larger one is not from a sane server.
+      if (
+        !Number.isSafeInteger(first) || !Number.isSafeInteger(last) ||
+        (last as number) - (first as number) > 1 << 20
+      ) return;
+      for (let id = first as number; id <= (last as number); id++) {
+        this.#waiters.take(id)?.resolve(undefined);
+      }
+      return;
+    }
     const ids = msg.ids;
     if (ids !== undefined) {
       // Acknowledgements of several commands (`configure` with `acks: "ids"`).

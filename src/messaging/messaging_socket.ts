@@ -76,6 +76,13 @@ interface Command {
   acks?: unknown;
 }
 
+/** Whether `ids` are the consecutive integers from `ids[0]` on. */
+function isRange(ids: Id[]): boolean {
+  const first = ids[0] as number;
+  for (let i = 1; i < ids.length; i++) if (ids[i] !== first + i) return false;
+  return true;
+}
+
 function randomId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   let s = "";
@@ -161,8 +168,16 @@ export function serveMessagingSocket(
   const closeIds = (): void => {
     const run = ids!;
     ids = null;
-    if (run.length === 1) outbox[idsAt] = json ? ackText(run[0]!) : { id: run[0], ok: true };
-    else if (!json) outbox[idsAt] = { ok: true, ids: run };
+    const n = run.length;
+    const first = run[0]!;
+    if (n === 1) outbox[idsAt] = json ? ackText(first) : { id: first, ok: true };
+    else if (n > 2 && typeof first === "number" && isRange(run)) {
+      // Consecutive numbers (a `send_many`): the first and last id say it all.
+      const last = first + n - 1;
+      outbox[idsAt] = json
+        ? `{"ok":true,"range":[${first},${last}]}`
+        : { ok: true, range: [first, last] };
+    } else if (!json) outbox[idsAt] = { ok: true, ids: run };
     else {
       let text = '{"ok":true,"ids":[';
       for (let i = 0; i < run.length; i++) {

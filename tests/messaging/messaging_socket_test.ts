@@ -233,6 +233,12 @@ Deno.test("send_many is as many sends: one reply per id, failures on their own i
   assert.deepEqual([frame[2]!.id, codeOf(frame[2]!)], [13, "forbidden"]);
   assert.deepEqual(frame[3], { ok: true, ids: [14, 20] });
   assert.deepEqual(actor.seen.map(([d]) => d), [1, 2, 5, 6]);
+  // A run of consecutive ids is acknowledged by its ends.
+  raw.send(
+    JSON.stringify({ id: 50, op: "send_many", to: ["room", "room", "room"], data: [7, 8, 9] }),
+  );
+  assert.deepEqual(await raw.next(), { ok: true, range: [50, 52] });
+  actor.seen.splice(4);
   // Malformed batches fail on their id; a frame's sends count against its limit.
   const bad = [
     { id: "s", op: "send_many", to: ["room"], data: [1] },
