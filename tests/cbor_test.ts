@@ -84,6 +84,15 @@ Deno.test("CBOR keeps Map, Set, bigint, typed arrays, -0 and __proto__ through a
   assert.equal(({} as { polluted?: number }).polluted, undefined);
 });
 
+Deno.test("CBOR decodes many short keys and long strings exactly", () => {
+  const value: Record<string, string> = {};
+  for (let i = 0; i < 10_000; i++) {
+    value[`k${i.toString(36)}`] = i % 7 === 0 ? "é€😀".repeat(i % 30) : `v${i}`;
+  }
+  value.long = "x".repeat(100) + "ü".repeat(100);
+  assert.deepEqual(decodeCborValue(encodeCborValue(value)), value);
+});
+
 Deno.test("CBOR reads what cbor-x wrote for the same values", () => {
   const value = {
     n: [0, -1, 1.5, 2 ** 40, "text", "ünï", null, undefined, true],
@@ -107,6 +116,10 @@ Deno.test("CBOR refuses hostile input with an error, without big allocations", (
     "bb7fffffffffffffff", // a map as large
     "62c3", // text that ends early
     "62c328", // invalid UTF-8
+    "62c080", // an overlong form
+    "63eda080", // a surrogate
+    "64f4908080", // past U+10FFFF
+    "62e282", // a sequence cut short
     "ff", // a break alone
     "9f01", // an array that never ends
     "0101", // bytes after the value

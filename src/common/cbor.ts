@@ -355,7 +355,8 @@ class Reader {
       case 3: {
         const n = this.length(ai, true);
         const bytes = n === -1 ? this.chunks(3) : this.buf.subarray(this.pos, this.pos += n);
-        return strictUtf8.decode(bytes);
+        // Short strings (keys, names) are decoded here: a TextDecoder call costs ~1 µs each.
+        return bytes.length <= 64 ? shortUtf8(bytes) : strictUtf8.decode(bytes);
       }
       case 4: {
         const n = this.length(ai, true);
@@ -472,6 +473,73 @@ class Reader {
         throw new Error(`Unsupported CBOR simple value ${ai}`);
     }
   }
+}
+
+const units: number[] = [];
+/** Recent short ASCII strings by hash: keys and names repeat, and a hit makes no new string. */
+const asciiCache: (string | undefined)[] = new Array(4096);
+
+function cachedAscii(b: Uint8Array, h: number): string {
+  const slot = h & 4095;
+  const hit = asciiCache[slot];
+  if (hit !== undefined && hit.length === b.length) {
+    let same = true;
+    for (let k = 0; k < b.length; k++) {
+      if (hit.charCodeAt(k) !== b[k]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return hit;
+  }
+  const s = String.fromCharCode.apply(null, b as unknown as number[]);
+  asciiCache[slot] = s;
+  return s;
+}
+
+/**
+ * Decodes a short UTF-8 string strictly (as a fatal `TextDecoder` does:
+ * no overlong forms, no surrogates, nothing past U+10FFFF).
+ */
+function shortUtf8(b: Uint8Array): string {
+  const n = b.length;
+  let i = 0;
+  let h = n;
+  while (i < n) {
+    const c = b[i]!;
+    if (c >= 0x80) break;
+    h = (h * 31 + c) | 0;
+    i++;
+  }
+  if (i === n) {
+    return n <= 24 ? cachedAscii(b, h) : String.fromCharCode.apply(null, b as unknown as number[]);
+  }
+  units.length = 0;
+  for (let k = 0; k < i; k++) units.push(b[k]!);
+  while (i < n) {
+    const c = b[i++]!;
+    if (c < 0x80) {
+      units.push(c);
+      continue;
+    }
+    let need: number, cp: number, min: number;
+    if (c >= 0xc2 && c <= 0xdf) [need, cp, min] = [1, c & 0x1f, 0x80];
+    else if (c >= 0xe0 && c <= 0xef) [need, cp, min] = [2, c & 0x0f, 0x800];
+    else if (c >= 0xf0 && c <= 0xf4) [need, cp, min] = [3, c & 0x07, 0x10000];
+    else throw new Error("Invalid UTF-8 in a CBOR text string");
+    if (i + need > n) throw new Error("Invalid UTF-8 in a CBOR text string");
+    for (let k = 0; k < need; k++) {
+      const x = b[i++]!;
+      if ((x & 0xc0) !== 0x80) throw new Error("Invalid UTF-8 in a CBOR text string");
+      cp = (cp << 6) | (x & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+      throw new Error("Invalid UTF-8 in a CBOR text string");
+    }
+    if (cp < 0x10000) units.push(cp);
+    else units.push(0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff));
+  }
+  return String.fromCharCode.apply(null, units);
 }
 
 /** IEEE 754 half precision to a number. */
