@@ -9,6 +9,7 @@
  * @module
  */
 import { SwitchyardError } from "../common/errors.ts";
+import { setOwn } from "../common/objects.ts";
 
 function fail(path: string, what: string): never {
   throw new SwitchyardError(
@@ -79,15 +80,7 @@ export function cloneData<T>(value: T): T {
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(value)) {
     const v = cloneData((value as Record<string, unknown>)[k]);
-    // An own "__proto__" key (e.g. from JSON.parse) must stay a key, not set the prototype.
-    if (k === "__proto__") {
-      Object.defineProperty(out, k, {
-        value: v,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else out[k] = v;
+    setOwn(out, k, v); // an own "__proto__" key (e.g. from JSON.parse) stays a key
   }
   return out as T;
 }

@@ -29,6 +29,9 @@
  * @module
  */
 
+import { concatBytes } from "./bytes.ts";
+import { setOwn } from "./objects.ts";
+
 const MAX_DEPTH = 512;
 const encoder = new TextEncoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
@@ -320,15 +323,7 @@ class Reader {
       parts.push(this.buf.subarray(this.pos, this.pos + n));
       this.pos += n;
     }
-    let size = 0;
-    for (const p of parts) size += p.length;
-    const out = new Uint8Array(size);
-    size = 0;
-    for (const p of parts) {
-      out.set(p, size);
-      size += p.length;
-    }
-    return out;
+    return concatBytes(parts);
   }
 
   value(depth: number): unknown {
@@ -393,15 +388,7 @@ class Reader {
       if (m !== undefined) m.set(k, v);
       else {
         if (typeof k === "object" && k !== null) throw new Error("CBOR map key is not a primitive");
-        const key = String(k);
-        if (key === "__proto__") {
-          Object.defineProperty(o, key, {
-            value: v,
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
-        } else o[key] = v;
+        setOwn(o, String(k), v);
       }
     }
     return m ?? o;
