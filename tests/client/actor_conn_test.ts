@@ -98,6 +98,22 @@ interface FakeRegistry {
   };
 }
 
+/** Records "tick" events; `untilSeen(n)` resolves once `n` have arrived. */
+function watchTicks(conn: { on(name: string, fn: (n: number) => void): unknown }) {
+  const seen: number[] = [];
+  let wake = () => {};
+  conn.on("tick", (n: number) => {
+    seen.push(n);
+    wake();
+  });
+  const untilSeen = (count: number) =>
+    new Promise<void>((r) => {
+      wake = () => seen.length >= count && r();
+      wake();
+    });
+  return { seen, untilSeen };
+}
+
 const INIT: ServerMessage = { t: "init", connId: "c1", token: "tok", resumed: false, seq: 0 };
 
 Deno.test("ActorConnection queues actions until init and matches results by id", async () => {
@@ -148,15 +164,10 @@ Deno.test("ActorConnection resumes after a drop, dedupes replayed events and rep
   const first = await next();
   first.send(INIT);
   await conn.ready();
-  const seen: number[] = [];
-  let seenWaiter = () => {};
-  conn.on("tick", (n: number) => {
-    seen.push(n);
-    seenWaiter();
-  });
+  const { seen, untilSeen } = watchTicks(conn);
   await first.received(1);
   first.send({ t: "event", seq: 5, name: "tick", args: [5] });
-  await new Promise<void>((r) => (seenWaiter = r));
+  await untilSeen(1);
   const inflight = conn.slow();
   await first.received(2);
   first.socket.close(1006, "network");
@@ -174,7 +185,7 @@ Deno.test("ActorConnection resumes after a drop, dedupes replayed events and rep
   second.send({ t: "event", seq: 5, name: "tick", args: [5] }); // duplicate: dropped
   second.send({ t: "event", seq: 8, name: "tick", args: [8] });
   second.send({ t: "event", seq: 9, name: "tick", args: [9] });
-  await new Promise<void>((r) => (seenWaiter = () => seen.length === 3 && r()));
+  await untilSeen(3);
   assert.deepEqual(seen, [5, 8, 9]);
   assert.equal(conn.id, "c1");
   await client.dispose();
@@ -286,17 +297,12 @@ Deno.test("ActorConnection dedupes replayed events inside a batch after a resume
   const first = await next();
   first.send(INIT);
   await conn.ready();
-  const seen: number[] = [];
-  let seenWaiter = () => {};
-  conn.on("tick", (n: number) => {
-    seen.push(n);
-    seenWaiter();
-  });
+  const { seen, untilSeen } = watchTicks(conn);
   await first.received(1);
   first.socket.send(
     JSON.stringify([4, 5].map((seq) => ({ t: "event", seq, name: "tick", args: [seq] }))),
   );
-  await new Promise<void>((r) => (seenWaiter = () => seen.length === 2 && r()));
+  await untilSeen(2);
   first.socket.close(1006, "network");
 
   const second = await next();
@@ -306,7 +312,7 @@ Deno.test("ActorConnection dedupes replayed events inside a batch after a resume
   second.socket.send(
     JSON.stringify([3, 4, 5, 6, 7].map((seq) => ({ t: "event", seq, name: "tick", args: [seq] }))),
   );
-  await new Promise<void>((r) => (seenWaiter = () => seen.length === 4 && r()));
+  await untilSeen(4);
   assert.deepEqual(seen, [4, 5, 6, 7]);
   await client.dispose();
 });
