@@ -30,7 +30,7 @@ import type {
   ManagerDriver,
 } from "../src/manager/driver.ts";
 import { HEADER_ACTOR_ID } from "../src/protocol/headers.ts";
-import { type ActorKey, serializeKey } from "../src/protocol/query.ts";
+import { type ActorKey, type ActorQuery, serializeKey } from "../src/protocol/query.ts";
 
 /** Options of {@linkcode memoryDriver} (none yet; reserved for limits). */
 export type MemoryDriverOptions = Record<string, never>;
@@ -144,6 +144,21 @@ class MemoryDriver implements ManagerDriver, ActorDriver {
 
   local(actorId: string): Promise<LoadedActor> {
     return this.loadActor(actorId);
+  }
+
+  peekLocal(query: ActorQuery): LoadedActor | undefined {
+    let id: string | undefined;
+    if ("getForId" in query) {
+      const r = this.#byId.get(query.getForId.actorId);
+      if (r?.name === query.getForId.name) id = r.actorId;
+    } else if ("getForKey" in query) {
+      id = this.#byKey.get(keyOf(query.getForKey.name, query.getForKey.key));
+    } else if ("getOrCreateForKey" in query) {
+      const q = query.getOrCreateForKey;
+      id = this.#byKey.get(keyOf(q.name, q.key));
+    }
+    const live = id === undefined ? undefined : this.#live.get(id);
+    return live?.running ? live : undefined;
   }
 
   loadActor(actorId: string): Promise<LoadedActor> {

@@ -31,6 +31,16 @@ export interface LoadedActor {
    * @param caller What `onAuth` returned, when the call came through it.
    */
   runAction(name: string, args: unknown[], caller?: { auth?: unknown }): Promise<unknown>;
+  /**
+   * `runAction` without a promise when the action answers at once (a plain
+   * handler returning a value): the result, or a promise of it. Unknown
+   * actions and a stopping actor throw synchronously.
+   *
+   * @param name Action name.
+   * @param args Arguments (already decoded).
+   * @param caller What `onAuth` returned, when the call came through it.
+   */
+  callAction(name: string, args: unknown[], caller?: { auth?: unknown }): unknown;
 }
 
 /** Storage and lifecycle of actors on one host. */

@@ -25,8 +25,7 @@ function tooLarge(limit: number): Error {
  * @throws {SwitchyardError} `body_too_large` (413).
  */
 export async function readBody(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
-  const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > limit) throw tooLarge(limit);
+  const declared = declaredLength(request, limit);
   if (declared >= 0) {
     // Before touching `request.body`: reading the stream getter would make
     // Deno.serve give up its fast path that takes a whole body at once.
@@ -64,17 +63,37 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
  * @throws {SwitchyardError} `body_too_large` (413), `malformed_body` (400).
  */
 export async function readJson(request: Request, limit: number): Promise<unknown> {
-  const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > limit) throw tooLarge(limit);
-  let text: string | undefined;
+  const declared = declaredLength(request, limit);
   try {
     if (declared >= 0) return await request.json();
-    text = utf8(await readBody(request, limit));
-    return JSON.parse(text);
+    return JSON.parse(utf8(await readBody(request, limit)));
   } catch (err) {
     if (err instanceof SwitchyardError) throw err;
-    throw publicError("malformed_body", 400, "Body is not valid JSON");
+    throw notJson();
   }
+}
+
+/**
+ * The body's declared `Content-Length`, checked against the limit.
+ *
+ * @param request The request.
+ * @param limit Largest accepted size in bytes.
+ * @returns The length, or `NaN` when the body is streamed without one.
+ * @throws {SwitchyardError} `body_too_large` (413).
+ */
+export function declaredLength(request: Request, limit: number): number {
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > limit) throw tooLarge(limit);
+  return declared;
+}
+
+/**
+ * The error of a body that is not JSON.
+ *
+ * @returns `malformed_body` (400).
+ */
+export function notJson(): SwitchyardError {
+  return publicError("malformed_body", 400, "Body is not valid JSON");
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });

@@ -7,7 +7,7 @@
  * @module
  */
 import type { SocketLike } from "../common/socket.ts";
-import type { ActorKey } from "../protocol/query.ts";
+import type { ActorKey, ActorQuery } from "../protocol/query.ts";
 import type { ActorDriver, LoadedActor } from "../actor/driver.ts";
 import type { ActorRouter } from "../actor/router.ts";
 
@@ -77,6 +77,15 @@ export interface ManagerDriver {
    * like `sendRequest` to `/action/:name` (the conformance suite runs both).
    */
   local?(actorId: string): Promise<LoadedActor>;
+  /**
+   * Optional, beside `local`: the running same-process instance that `query`
+   * resolves to, found without waiting, or `undefined` whenever that is not
+   * certain (not loaded yet, starting, stopping, a `create` query, another
+   * host); the manager router then takes `getForId` / `getWithKey` /
+   * `getOrCreateWithKey` and `local`. It must agree with them and never
+   * creates an actor.
+   */
+  peekLocal?(query: ActorQuery): LoadedActor | undefined;
   /** Stops every actor (state flushed) and releases timers. */
   shutdown(): Promise<void>;
 }

@@ -9,16 +9,15 @@
  */
 import { Hono } from "hono";
 import { cors } from "hono/cors";
-import { readBody, readJson } from "../common/body.ts";
+import { readBody } from "../common/body.ts";
 import { parseEncoding } from "../common/encoding.ts";
 import { publicError, SwitchyardError } from "../common/errors.ts";
 import type { SocketLike } from "../common/socket.ts";
 import { bufferMessages } from "../common/buffered_socket.ts";
-import type { AnyActorDefinition, Intent } from "../actor/definition.ts";
+import type { AnyActorDefinition } from "../actor/definition.ts";
 import { refuse } from "../actor/connections.ts";
 import {
   HEADER_ACTOR_ID,
-  HEADER_AUTH,
   HEADER_CONN_ID,
   HEADER_CONN_PARAMS,
   HEADER_CONN_TOKEN,
@@ -28,11 +27,11 @@ import {
   parseSocketProtocols,
   WS_PROTOCOL,
 } from "../protocol/headers.ts";
-import { actionArgs, decodeActionArgs, encodedResponse, errorResponse } from "../protocol/http.ts";
-import { type ActorQuery, parseQuery, queryName } from "../protocol/query.ts";
+import { errorResponse } from "../protocol/http.ts";
 import type { Upgrader } from "../runtime/upgrade.ts";
 import type { ManagerDriver } from "./driver.ts";
-import { assertActorType, queryIntents, resolveQuery } from "./resolve.ts";
+import { actorHeaders, admit, jsonHeader } from "./admission.ts";
+import { actionName, httpActions } from "./http_action.ts";
 import type { Metrics } from "../registry/metrics.ts";
 import type { MessageRouter } from "../messaging/message_router.ts";
 import { type MessagingAuth, serveMessagingSocket } from "../messaging/messaging_socket.ts";
@@ -79,42 +78,6 @@ export interface ManagerRouter {
   fetch(request: Request, env?: { upgradeWebSocket?: Upgrader }): Promise<Response>;
 }
 
-function jsonHeader(request: Request, name: string, code: string): unknown {
-  const v = request.headers.get(name);
-  if (v === null) return undefined;
-  try {
-    return JSON.parse(v);
-  } catch {
-    throw publicError(code, 400, `Header "${name}" is not valid JSON`);
-  }
-}
-
-/**
- * Parsed actor queries by header text. Clients repeat the same query for
- * every call to a handle, so a hit skips a JSON parse and the validation.
- * Only queries without `input` are kept (a record may hold the input object),
- * and the cache starts over when full.
- */
-const queryCache = new Map<string, ActorQuery>();
-const QUERY_CACHE_SIZE = 1024;
-
-function readQuery(request: Request): ActorQuery {
-  const raw = request.headers.get(HEADER_QUERY);
-  if (raw === null) throw publicError("invalid_query", 400, `Header "${HEADER_QUERY}" is missing`);
-  const hit = queryCache.get(raw);
-  if (hit) return hit;
-  const query = parseQuery(jsonHeader(request, HEADER_QUERY, "invalid_query"));
-  const body = Object.values(query)[0] as { input?: unknown };
-  if (body.input === undefined && raw.length <= 1024) {
-    if (queryCache.size >= QUERY_CACHE_SIZE) queryCache.clear();
-    // Shared between requests from now on, so frozen.
-    if ("key" in body) Object.freeze(body.key);
-    queryCache.set(raw, Object.freeze(query));
-    Object.freeze(body);
-  }
-  return query;
-}
-
 /** Copies client headers, dropping every `x-sy-*` header (only the manager sets those). */
 function forwardHeaders(from: Headers): Headers {
   const out = new Headers();
@@ -133,28 +96,6 @@ function withActorId(res: Response, actorId: string): Response {
   }
 }
 
-const ACTIONS_PATH = "/actors/actions/";
-
-/**
- * The action name of a `POST /actors/actions/:name` request, decoded as Hono
- * decodes route params; `undefined` for any other request.
- */
-function actionName(request: Request): string | undefined {
-  if (request.method !== "POST") return undefined;
-  const url = request.url;
-  const start = url.indexOf("/", url.indexOf("://") + 3);
-  if (start < 0 || !url.startsWith(ACTIONS_PATH, start)) return undefined;
-  const q = url.indexOf("?", start);
-  const raw = url.slice(start + ACTIONS_PATH.length, q < 0 ? undefined : q);
-  if (raw === "" || raw.includes("/")) return undefined; // Hono answers these
-  if (!raw.includes("%")) return raw;
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
-}
-
 /**
  * Builds the manager router.
  *
@@ -165,7 +106,6 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
   const { manager, definitions, maxBodySize, metrics } = options;
   /** Responses of accepted upgrades, counted as 101 whatever status the host's upgrader gave. */
   const upgrades = new WeakSet<Response>();
-  const local = options.localActions === false ? undefined : manager.local?.bind(manager);
   const app = new Hono<{ Bindings: { upgradeWebSocket?: Upgrader } | undefined }>();
 
   function onError(err: unknown, request: Request): Response {
@@ -204,42 +144,6 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
     );
   }
 
-  /** Reads the query, runs onAuth, resolves the actor. */
-  async function admit(request: Request, intent: Intent | undefined, params?: unknown) {
-    const query = readQuery(request);
-    const name = queryName(query);
-    const def = definitions[name];
-    assertActorType(def !== undefined && Object.hasOwn(definitions, name), name);
-    const onAuth = def!.config.onAuth;
-    if (!onAuth) {
-      throw publicError(
-        "forbidden",
-        403,
-        `Actor "${name}" is not reachable from outside as it has no onAuth`,
-      );
-    }
-    let auth: unknown;
-    // A message post is authenticated by the connection token, checked by the actor router;
-    // `onAuth` already ran (with the connection's params) when the connection opened.
-    if (intent !== "message") {
-      const intents = new Set<Intent>(queryIntents(query));
-      if (intent) intents.add(intent);
-      auth = await onAuth({ request, intents }, params);
-      if (auth === false) {
-        throw publicError("forbidden", 403, `Access to actor "${name}" is denied`);
-      }
-    }
-    const record = await resolveQuery(manager, query);
-    return { record, auth, def: def! };
-  }
-
-  function actorHeaders(actorId: string, auth: unknown, base?: Headers): Headers {
-    const h = base ?? new Headers();
-    h.set(HEADER_ACTOR_ID, actorId);
-    if (auth !== undefined) h.set(HEADER_AUTH, JSON.stringify(auth));
-    return h;
-  }
-
   app.get("/health", () => Response.json({ status: "ok" }));
   app.get(
     "/metrics",
@@ -261,53 +165,26 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
   });
 
   app.post("/actors/resolve", async (c) => {
-    const { record } = await admit(c.req.raw, undefined);
+    const { record } = await admit(manager, definitions, c.req.raw, undefined);
     return withActorId(Response.json({ actorId: record.actorId }), record.actorId);
   });
 
-  async function runHttpAction(request: Request, name: string): Promise<Response> {
-    const enc = parseEncoding(request.headers.get(HEADER_ENCODING));
-    if (local) {
-      // Same-process fast path: the action runs on the local instance, with
-      // the body decoded once and no inner Request. It answers exactly what the
-      // actor router's `POST /action/:name` would (the conformance suite runs
-      // the remote clients over both, see tests/memory_driver_test.ts). JSON is
-      // parsed as it is read (Deno.serve's whole-body fast path).
-      const body = enc === "json"
-        ? await readJson(request, maxBodySize)
-        : await readBody(request, maxBodySize);
-      const { record, auth } = await admit(request, "action");
-      try {
-        const args = enc === "json" ? actionArgs(body) : decodeActionArgs(body as Uint8Array, enc);
-        const actor = await local(record.actorId);
-        const output = await actor.runAction(name, args, {
-          auth: auth === undefined ? undefined : JSON.parse(JSON.stringify(auth)),
-        });
-        // Only `content-type`: any other header takes Deno.serve off its fast
-        // path for static responses (~10 µs per request measured), so action
-        // answers carry no `x-sy-actor-id` (resolve, SSE and raw answers do).
-        return encodedResponse({ output }, 200, enc);
-      } catch (err) {
-        return errorResponse(err, enc);
-      }
-    }
-    const body = await readBody(request, maxBodySize);
-    const { record, auth } = await admit(request, "action");
-    const headers = actorHeaders(record.actorId, auth);
-    headers.set(HEADER_ENCODING, enc);
-    const url = `http://actor/action/${encodeURIComponent(name)}`;
-    return await manager.proxyRequest(
-      new Request(url, { method: "POST", headers, body }),
-      record.actorId,
-    );
-  }
-  app.post("/actors/actions/:name", (c) => runHttpAction(c.req.raw, c.req.param("name")));
+  const runHttpAction = httpActions({
+    manager,
+    definitions,
+    maxBodySize,
+    metrics,
+    localActions: options.localActions !== false,
+    onError,
+  });
+  // Counted by `fetch` below, as every Hono route is.
+  app.post("/actors/actions/:name", (c) => runHttpAction(c.req.raw, c.req.param("name"), false));
 
   app.get("/actors/connect/sse", async (c) => {
     const request = c.req.raw;
     parseEncoding(request.headers.get(HEADER_ENCODING));
     const params = jsonHeader(request, HEADER_CONN_PARAMS, "malformed_header");
-    const { record, auth } = await admit(request, "connect", params);
+    const { record, auth } = await admit(manager, definitions, request, "connect", params);
     const headers = actorHeaders(record.actorId, auth);
     for (
       const h of [
@@ -331,7 +208,7 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
   app.post("/actors/message", async (c) => {
     const request = c.req.raw;
     const body = await readBody(request, maxBodySize);
-    const { record, auth } = await admit(request, "message");
+    const { record, auth } = await admit(manager, definitions, request, "message");
     const headers = actorHeaders(record.actorId, auth);
     for (const h of [HEADER_ENCODING, HEADER_CONN_ID, HEADER_CONN_TOKEN]) {
       const v = request.headers.get(h);
@@ -343,7 +220,7 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
 
   app.all("/actors/raw/http/*", async (c) => {
     const request = c.req.raw;
-    const { record, auth } = await admit(request, "action");
+    const { record, auth } = await admit(manager, definitions, request, "action");
     const url = new URL(request.url);
     const rest = url.pathname.slice("/actors/raw/http".length) || "/";
     const headers = actorHeaders(record.actorId, auth, forwardHeaders(request.headers));
@@ -403,7 +280,13 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
       const headers = new Headers(request.headers);
       headers.set(HEADER_QUERY, JSON.stringify(values.query));
       const probe = new Request(request.url, { headers });
-      const { record, auth, def } = await admit(probe, "connect", values.params);
+      const { record, auth, def } = await admit(
+        manager,
+        definitions,
+        probe,
+        "connect",
+        values.params,
+      );
       if (path.startsWith("/raw/websocket") && !def.config.onWebSocket) {
         throw publicError(
           "not_found",
@@ -485,20 +368,19 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
   // HTTP actions are the hot path: without CORS (whose middleware must run),
   // they skip Hono's dispatch and answer exactly as the route above would.
   const direct = !options.cors;
+  async function viaHono(
+    request: Request,
+    env: { upgradeWebSocket?: Upgrader } | undefined,
+  ): Promise<Response> {
+    const res = await app.fetch(request, env);
+    // Hosts whose upgrader cannot build a 101 Response (Node's adapter) still count as 101.
+    metrics.request(upgrades.has(res) ? 101 : res.status);
+    return res;
+  }
   return {
-    async fetch(request, env) {
-      let res: Response;
+    fetch(request, env) {
       const name = direct ? actionName(request) : undefined;
-      if (name !== undefined) {
-        try {
-          res = await runHttpAction(request, name);
-        } catch (err) {
-          res = onError(err, request);
-        }
-      } else res = await app.fetch(request, env);
-      // Hosts whose upgrader cannot build a 101 Response (Node's adapter) still count as 101.
-      metrics.request(upgrades.has(res) ? 101 : res.status);
-      return res;
+      return name !== undefined ? runHttpAction(request, name, true) : viaHono(request, env);
     },
   };
 }

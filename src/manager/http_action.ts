@@ -1,0 +1,154 @@
+/**
+ * `POST /actors/actions/:name`, the manager router's hot path.
+ *
+ * With a same-process driver (one with `local()`), the action runs on the
+ * local instance: the body is decoded once, there is no inner `Request`, and
+ * what is synchronous is not awaited. A request has one real wait, for its
+ * body; a cached actor query, a synchronous `onAuth`, an actor the driver
+ * finds at once (`peekLocal`) and a plain action handler add none. On
+ * Deno.serve each extra promise hop is measurable (docs/benchmarks.md), so
+ * this path is written as one async function. It answers exactly what the
+ * actor router's `POST /action/:name` would; the conformance suite runs the
+ * remote clients over both paths (`memory` and `memory-no-local`).
+ *
+ * @module
+ */
+import { declaredLength, notJson, readBody, readJson } from "../common/body.ts";
+import { parseEncoding } from "../common/encoding.ts";
+import type { AnyActorDefinition } from "../actor/definition.ts";
+import type { LoadedActor } from "../actor/driver.ts";
+import { HEADER_ENCODING } from "../protocol/headers.ts";
+import { actionArgs, decodeActionArgs, encodedResponse, errorResponse } from "../protocol/http.ts";
+import type { Metrics } from "../registry/metrics.ts";
+import { actorHeaders, admit, allowed, intentsOf, reachableType, readQuery } from "./admission.ts";
+import type { ManagerDriver } from "./driver.ts";
+import { resolveQuery } from "./resolve.ts";
+
+const ACTIONS_PATH = "/actors/actions/";
+
+/**
+ * The action name of a `POST /actors/actions/:name` request, decoded as Hono
+ * decodes route params; `undefined` for any other request.
+ *
+ * @param request The request.
+ * @returns The action name, or `undefined`.
+ */
+export function actionName(request: Request): string | undefined {
+  if (request.method !== "POST") return undefined;
+  const url = request.url;
+  const start = url.indexOf("/", url.indexOf("://") + 3);
+  if (start < 0 || !url.startsWith(ACTIONS_PATH, start)) return undefined;
+  const q = url.indexOf("?", start);
+  const raw = url.slice(start + ACTIONS_PATH.length, q < 0 ? undefined : q);
+  if (raw === "" || raw.includes("/")) return undefined; // Hono answers these
+  if (!raw.includes("%")) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Options of {@linkcode httpActions}. */
+export interface HttpActionOptions {
+  /** The driver that finds and reaches actors. */
+  manager: ManagerDriver;
+  /** Actor types by name. */
+  definitions: Record<string, AnyActorDefinition>;
+  /** Largest request body, bytes. */
+  maxBodySize: number;
+  /** Metrics sink (responses are counted when asked). */
+  metrics: Metrics;
+  /** Run on the driver's `local()` instance when it has one. */
+  localActions: boolean;
+  /** Turns an error thrown before the action ran into a response (logs internal ones). */
+  onError(err: unknown, request: Request): Response;
+}
+
+/** Serves one action request; never rejects. `count`: add the answer to the metrics. */
+export type HttpActionHandler = (
+  request: Request,
+  name: string,
+  count: boolean,
+) => Promise<Response>;
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof (v as { then?: unknown } | null)?.then === "function";
+}
+
+/**
+ * Builds the handler of `POST /actors/actions/:name`.
+ *
+ * @param o Driver, definitions and settings.
+ * @returns The handler.
+ */
+export function httpActions(o: HttpActionOptions): HttpActionHandler {
+  const { manager, definitions, maxBodySize: limit, metrics, onError } = o;
+  const local = o.localActions ? manager.local?.bind(manager) : undefined;
+  const peek = local ? manager.peekLocal?.bind(manager) : undefined;
+
+  async function viaLocal(request: Request, name: string, count: boolean): Promise<Response> {
+    let res: Response;
+    try {
+      const enc = parseEncoding(request.headers.get(HEADER_ENCODING));
+      let body: unknown;
+      if (enc === "json" && declaredLength(request, limit) >= 0) {
+        // Deno.serve hands a declared-length body over in one piece.
+        try {
+          body = await request.json();
+        } catch {
+          throw notJson();
+        }
+      } else {body = enc === "json"
+          ? await readJson(request, limit)
+          : await readBody(request, limit);}
+      const query = readQuery(request);
+      const type = reachableType(definitions, query);
+      let auth = type.onAuth({ request, intents: intentsOf(query, "action") }, undefined);
+      if (isThenable(auth)) auth = await auth;
+      allowed(auth, type.name);
+      const actor: LoadedActor = peek?.(query) ??
+        await local!((await resolveQuery(manager, query)).actorId);
+      try {
+        const args = enc === "json" ? actionArgs(body) : decodeActionArgs(body as Uint8Array, enc);
+        // The auth data reaches the actor as JSON, as it does through a header on the Request path.
+        let output = actor.callAction(name, args, {
+          auth: auth === undefined ? undefined : JSON.parse(JSON.stringify(auth)),
+        });
+        if (output instanceof Promise) output = await output;
+        // Only `content-type`: any other header takes Deno.serve off its fast
+        // path for static responses (~10 µs per request measured), so action
+        // answers carry no `x-sy-actor-id` (resolve, SSE and raw answers do).
+        res = encodedResponse({ output }, 200, enc);
+      } catch (err) {
+        res = errorResponse(err, enc);
+      }
+    } catch (err) {
+      res = onError(err, request);
+    }
+    if (count) metrics.request(res.status);
+    return res;
+  }
+
+  async function viaProxy(request: Request, name: string, count: boolean): Promise<Response> {
+    let res: Response;
+    try {
+      const enc = parseEncoding(request.headers.get(HEADER_ENCODING));
+      const body = await readBody(request, limit);
+      const { record, auth } = await admit(manager, definitions, request, "action");
+      const headers = actorHeaders(record.actorId, auth);
+      headers.set(HEADER_ENCODING, enc);
+      const url = `http://actor/action/${encodeURIComponent(name)}`;
+      res = await manager.proxyRequest(
+        new Request(url, { method: "POST", headers, body }),
+        record.actorId,
+      );
+    } catch (err) {
+      res = onError(err, request);
+    }
+    if (count) metrics.request(res.status);
+    return res;
+  }
+
+  return local ? viaLocal : viaProxy;
+}
