@@ -61,6 +61,7 @@ class MemoryDriver implements ManagerDriver, ActorDriver {
   #byId = new Map<string, ActorRecord>();
   #byKey = new Map<string, string>();
   #live = new Map<string, LoadedActor>();
+  #peeked = new WeakMap<ActorQuery, { id: string; live: LoadedActor }>();
   #loading = new Map<string, Promise<LoadedActor>>();
   #state = new Map<string, Uint8Array>();
   #alarms = new Map<string, ReturnType<typeof setTimeout>>();
@@ -147,6 +148,12 @@ class MemoryDriver implements ManagerDriver, ActorDriver {
   }
 
   peekLocal(query: ActorQuery): LoadedActor | undefined {
+    // The manager router hands over the same frozen query object for the same
+    // header, so the last answer per object saves serialising the key again.
+    const seen = this.#peeked.get(query);
+    if (seen !== undefined && seen.live.running && this.#live.get(seen.id) === seen.live) {
+      return seen.live;
+    }
     let id: string | undefined;
     if ("getForId" in query) {
       const r = this.#byId.get(query.getForId.actorId);
@@ -158,7 +165,9 @@ class MemoryDriver implements ManagerDriver, ActorDriver {
       id = this.#byKey.get(keyOf(q.name, q.key));
     }
     const live = id === undefined ? undefined : this.#live.get(id);
-    return live?.running ? live : undefined;
+    if (!live?.running) return undefined;
+    if (Object.isFrozen(query)) this.#peeked.set(query, { id: id!, live });
+    return live;
   }
 
   loadActor(actorId: string): Promise<LoadedActor> {

@@ -29,9 +29,10 @@ export function contentType(encoding: Encoding): string {
  * @returns The response.
  */
 export function encodedResponse(value: unknown, status: number, encoding: Encoding): Response {
-  const body = encoding === "cbor" ? encodeCbor(value) : JSON.stringify(value);
-  // `content-type` alone keeps Deno.serve on its fast path for static bodies.
-  return new Response(body, { status, headers: { "content-type": contentType(encoding) } });
+  // `content-type` alone keeps Deno.serve on its fast path for static bodies;
+  // `Response.json` reaches it with the least work.
+  if (encoding !== "cbor") return Response.json(value, status === 200 ? undefined : { status });
+  return new Response(encodeCbor(value), { status, headers: { "content-type": CBOR_TYPE } });
 }
 
 /**

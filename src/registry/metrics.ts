@@ -7,7 +7,7 @@
 /** Counters of one server. */
 export class Metrics {
   #requests = new Map<number, number>();
-  #actions = new Map<string, number>();
+  #actions = new Map<string, { ok: number; error: number }>();
   #sockets = 0;
 
   /** Counts an HTTP answer. */
@@ -17,8 +17,10 @@ export class Metrics {
 
   /** Counts an action run. */
   action(name: string, ok: boolean): void {
-    const k = `${name}\u0000${ok ? "ok" : "error"}`;
-    this.#actions.set(k, (this.#actions.get(k) ?? 0) + 1);
+    let counts = this.#actions.get(name);
+    if (!counts) this.#actions.set(name, counts = { ok: 0, error: 0 });
+    if (ok) counts.ok++;
+    else counts.error++;
   }
 
   /** A WebSocket opened through the manager. */
@@ -49,9 +51,14 @@ export class Metrics {
       "# HELP switchyard_actions_total Actions run, by actor type and outcome.",
       "# TYPE switchyard_actions_total counter",
     );
-    for (const [k, n] of this.#actions) {
-      const [name, outcome] = k.split("\u0000");
-      lines.push(`switchyard_actions_total{actor="${name}",outcome="${outcome}"} ${n}`);
+    for (const [name, counts] of this.#actions) {
+      for (const outcome of ["ok", "error"] as const) {
+        if (counts[outcome] > 0) {
+          lines.push(
+            `switchyard_actions_total{actor="${name}",outcome="${outcome}"} ${counts[outcome]}`,
+          );
+        }
+      }
     }
     lines.push(
       "# HELP switchyard_websockets_open WebSockets open through the manager router.",
