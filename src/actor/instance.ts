@@ -9,6 +9,11 @@
  * thread), awaits may. This matches what users of actor frameworks on JS
  * expect and keeps one slow action from blocking the others.
  *
+ * The file is longer than most because everything here shares the
+ * instance's private lifecycle state (status, dirty flag, in-flight count,
+ * timers); what does not lives beside it: `ctx.ts` (the `c` of actions),
+ * `connections.ts`, `state.ts` (tracking), `message_hooks.ts`.
+ *
  * @module
  */
 import { decodeCbor, encodeCbor } from "../common/encoding.ts";
@@ -19,12 +24,14 @@ import type { SocketLike } from "../common/socket.ts";
 import type { ActorRecord } from "../manager/driver.ts";
 import type { ActorDriver, LoadedActor } from "./driver.ts";
 import type { ResolvedConfig } from "./definition.ts";
-import type { ActionContext, Logger, Schedule } from "./context.ts";
+import type { Logger, Schedule } from "./context.ts";
 import { type ConnState, Frame } from "./conn.ts";
+import { Ctx } from "./ctx.ts";
 import { Connections } from "./connections.ts";
 import { validateArgs } from "./schema.ts";
 import type { MessageRouter } from "../messaging/message_router.ts";
-import type { MessageHandlers, Participant } from "../messaging/types.ts";
+import type { Participant } from "../messaging/types.ts";
+import { type Hook, messageHandlers } from "./message_hooks.ts";
 import { checkSerializable, cloneData, trackState, unwrap } from "./state.ts";
 
 /** What the registry lends every instance. */
@@ -53,67 +60,6 @@ interface Persisted {
 }
 
 type Status = "new" | "running" | "stopping" | "stopped";
-
-/** Internal: the context object handed to actions and hooks. */
-class Ctx implements ActionContext {
-  readonly i: ActorInstance;
-  readonly conn: ConnState | undefined;
-  readonly auth: unknown;
-  // No parameter properties: Node's type stripping rejects them.
-  constructor(i: ActorInstance, conn: ConnState | undefined, auth: unknown) {
-    this.i = i;
-    this.conn = conn;
-    this.auth = auth;
-  }
-  get state(): unknown {
-    return this.i.stateProxy;
-  }
-  set state(v: unknown) {
-    this.i.replaceState(v);
-  }
-  get vars(): unknown {
-    return this.i.vars;
-  }
-  set vars(v: unknown) {
-    this.i.vars = v;
-  }
-  get conns(): ReadonlyMap<string, ConnState> {
-    return this.i.connections.live;
-  }
-  get actorId(): string {
-    return this.i.record.actorId;
-  }
-  get name(): string {
-    return this.i.record.name;
-  }
-  get key(): string[] {
-    return this.i.record.key;
-  }
-  get input(): unknown {
-    return this.i.record.input;
-  }
-  get schedule(): Schedule {
-    return this.i.schedule;
-  }
-  get log(): Logger {
-    return this.i.log;
-  }
-  broadcast(name: string, ...args: unknown[]): void {
-    this.i.broadcast(name, args);
-  }
-  client<C>(): C {
-    return this.i.host.client() as C;
-  }
-  saveState(options?: { immediate?: boolean }): Promise<void> {
-    return options?.immediate ? this.i.saveNow() : (this.i.scheduleSave(), Promise.resolve());
-  }
-  sleep(): void {
-    queueMicrotask(() => void this.i.sleep());
-  }
-  get messages(): Participant {
-    return this.i.messages;
-  }
-}
 
 /** One live actor. */
 export class ActorInstance implements LoadedActor {
@@ -260,7 +206,10 @@ export class ActorInstance implements LoadedActor {
     const d = this.def;
     if (!(d.onMessage || d.onRequest || d.onChannelOpen)) return;
     if (router.has(this.record.actorId)) return;
-    router.register(this.record.actorId, this.#messageHandlers());
+    router.register(
+      this.record.actorId,
+      messageHandlers(d, (where, hook, a, b) => this.#hook(where, hook, a, b)),
+    );
     this.#registered = true;
   }
 
@@ -268,33 +217,6 @@ export class ActorInstance implements LoadedActor {
     if (!this.#registered) return;
     this.#registered = false;
     this.host.messaging!.unregister(this.record.actorId);
-  }
-
-  #messageHandlers(): MessageHandlers {
-    type Hook = (c: Ctx, a: unknown, b: unknown) => unknown;
-    const { onMessage, onRequest, onChannelOpen, onChannelMessage, onChannelClose } = this
-      .def as {
-        [K in "onMessage" | "onRequest" | "onChannelOpen" | "onChannelMessage" | "onChannelClose"]?:
-          Hook;
-      };
-    const h: MessageHandlers = {};
-    if (onMessage) {
-      h.onMessage = (data, from) => this.#hook("onMessage", onMessage, data, from) as void;
-    }
-    if (onRequest) h.onRequest = (data, from) => this.#hook("onRequest", onRequest, data, from);
-    if (onChannelOpen) {
-      h.onChannelOpen = (ch, initial) =>
-        this.#hook("onChannelOpen", onChannelOpen, ch, initial) as boolean;
-    }
-    if (onChannelMessage) {
-      h.onChannelMessage = (ch, data) =>
-        this.#hook("onChannelMessage", onChannelMessage, ch, data) as void;
-    }
-    if (onChannelClose) {
-      h.onChannelClose = (ch) =>
-        this.#hook("onChannelClose", onChannelClose, ch, undefined) as void;
-    }
-    return h;
   }
 
   /**
@@ -311,7 +233,7 @@ export class ActorInstance implements LoadedActor {
     data: unknown,
     from: string,
   ): Promise<unknown> {
-    const fn = this.def[hook] as ((c: Ctx, a: unknown, b: unknown) => unknown) | undefined;
+    const fn = this.def[hook] as Hook | undefined;
     if (!fn) {
       throw publicError("handler_failed", 500, `Actor "${this.record.name}" has no ${hook} hook`);
     }
@@ -322,7 +244,7 @@ export class ActorInstance implements LoadedActor {
   /** Runs a messaging hook with `c`; counts as activity; reports errors, then rethrows them to the router. */
   #hook(
     where: string,
-    hook: (c: Ctx, a: unknown, b: unknown) => unknown,
+    hook: Hook,
     a: unknown,
     b: unknown,
   ): unknown {
