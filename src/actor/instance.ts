@@ -20,6 +20,7 @@ import { decodeCbor, encodeCbor } from "../common/encoding.ts";
 import { publicError, SwitchyardError } from "../common/errors.ts";
 import { type Deadline, deadlines } from "../common/deadlines.ts";
 import { randomId } from "../common/ids.ts";
+import { isThenable } from "../common/thenable.ts";
 import type { SocketLike } from "../common/socket.ts";
 import type { ActorRecord } from "../manager/driver.ts";
 import type { ActorDriver, LoadedActor } from "./driver.ts";
@@ -644,11 +645,4 @@ export class ActorInstance implements LoadedActor {
       }
     });
   }
-}
-
-/** True for promises and other thenables, which an action's result is awaited as. */
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value instanceof Promise ||
-    (value !== null && (typeof value === "object" || typeof value === "function") &&
-      typeof (value as { then?: unknown }).then === "function");
 }

@@ -15,6 +15,7 @@
  */
 import { declaredLength, notJson, readBody, readJson } from "../common/body.ts";
 import { parseEncoding } from "../common/encoding.ts";
+import { isThenable } from "../common/thenable.ts";
 import type { AnyActorDefinition } from "../actor/definition.ts";
 import type { LoadedActor } from "../actor/driver.ts";
 import { HEADER_ENCODING } from "../protocol/headers.ts";
@@ -72,10 +73,6 @@ export type HttpActionHandler = (
   count: boolean,
 ) => Promise<Response>;
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return typeof (v as { then?: unknown } | null)?.then === "function";
-}
-
 /**
  * Builds the handler of `POST /actors/actions/:name`.
  *
@@ -99,9 +96,11 @@ export function httpActions(o: HttpActionOptions): HttpActionHandler {
         } catch {
           throw notJson();
         }
-      } else {body = enc === "json"
-          ? await readJson(request, limit)
-          : await readBody(request, limit);}
+      } else if (enc === "json") {
+        body = await readJson(request, limit);
+      } else {
+        body = await readBody(request, limit);
+      }
       const query = readQuery(request);
       const type = reachableType(definitions, query);
       let auth = type.onAuth({ request, intents: intentsOf(query, "action") }, undefined);

@@ -23,6 +23,7 @@
  * @module
  */
 import type { SwitchyardError } from "../common/errors.ts";
+import { isThenable } from "../common/thenable.ts";
 import { type ChannelEnd, type EndList, FULL } from "./_channel.ts";
 import { actorStopped, channelNotFound, channelRejected, handlerFailed } from "./_errors.ts";
 import { Reply } from "./_reply.ts";
@@ -77,11 +78,6 @@ function kindOf(tag: unknown, slot: unknown): number {
   if (tag === undefined) return MESSAGE;
   if (tag instanceof Reply) return tag.end === null ? REQUEST : OPEN;
   return slot === CLOSE ? CHANNEL_CLOSE : CHANNEL_MESSAGE;
-}
-
-function isThenable(v: unknown): v is Thenable {
-  return v != null && (typeof v === "object" || typeof v === "function") &&
-    typeof (v as Thenable).then === "function";
 }
 
 function ignore(): void {}
