@@ -10,13 +10,13 @@
  * expect and keeps one slow action from blocking the others.
  *
  * The file is longer than most because everything here shares the
- * instance's private lifecycle state (status, dirty flag, in-flight count,
- * timers); what does not lives beside it: `ctx.ts` (the `c` of actions),
- * `connections.ts`, `state.ts` (tracking), `message_hooks.ts`.
+ * instance's private lifecycle state (status, in-flight count, timers);
+ * what does not lives beside it: `ctx.ts` (the `c` of actions),
+ * `persistence.ts` (stored state and schedule), `connections.ts`,
+ * `state.ts` (change tracking), `message_hooks.ts`.
  *
  * @module
  */
-import { decodeCbor, encodeCbor } from "../common/encoding.ts";
 import { publicError, SwitchyardError } from "../common/errors.ts";
 import { type Deadline, deadlines } from "../common/deadlines.ts";
 import { randomId } from "../common/ids.ts";
@@ -28,6 +28,7 @@ import type { ResolvedConfig } from "./definition.ts";
 import type { Logger, Schedule } from "./context.ts";
 import { type ConnState, Frame } from "./conn.ts";
 import { Ctx } from "./ctx.ts";
+import { Persistence } from "./persistence.ts";
 import { Connections } from "./connections.ts";
 import { validateArgs } from "./schema.ts";
 import type { MessageRouter } from "../messaging/message_router.ts";
@@ -45,19 +46,6 @@ export interface InstanceHost {
   onAction?(name: string, ok: boolean): void;
   /** The server's message router; the instance registers itself there while it runs. */
   messaging?: MessageRouter;
-}
-
-interface ScheduledEvent {
-  id: string;
-  at: number;
-  action: string;
-  args: unknown[];
-}
-
-interface Persisted {
-  v: 1;
-  state: unknown;
-  schedule: ScheduledEvent[];
 }
 
 type Status = "new" | "running" | "stopping" | "stopped";
@@ -79,15 +67,11 @@ export class ActorInstance implements LoadedActor {
   #log: Logger | undefined;
   #schedule: Schedule | undefined;
   #driver: ActorDriver;
-  #raw: unknown;
-  #events: ScheduledEvent[] = [];
+  #store: Persistence;
   #seq = 0;
   #status: Status = "new";
-  #dirty = false;
   #flushQueued = false;
   #inStateChange = false;
-  #saveTimer: Deadline | undefined;
-  #saveChain: Promise<void> = Promise.resolve();
   #inflight = 0;
   #lastActive = Date.now();
   #idle: Deadline | undefined;
@@ -107,6 +91,7 @@ export class ActorInstance implements LoadedActor {
     this.record = record;
     this.def = def;
     this.#driver = driver;
+    this.#store = new Persistence(driver, this);
     this.host = host;
   }
 
@@ -149,32 +134,31 @@ export class ActorInstance implements LoadedActor {
    */
   async start(): Promise<void> {
     const { def, record } = this;
-    const bytes = await this.#driver.readState(record.actorId);
+    const store = this.#store;
+    const bytes = await store.read();
+    const stored = bytes !== undefined;
+    if (stored) store.restore(bytes);
     const ctx = this.context;
-    if (bytes) {
-      const p = decodeCbor(bytes) as Persisted;
-      this.#raw = p.state;
-      this.#events = p.schedule ?? [];
-    } else {
+    if (!stored) {
       const s = def.createState
         ? await def.createState(ctx, record.input)
         : (def.state === undefined ? undefined : cloneData(def.state));
       checkSerializable(s);
-      this.#raw = s;
+      store.raw = s;
     }
-    this.stateProxy = trackState(this.#raw, this.#onChange);
+    this.stateProxy = trackState(store.raw, this.#onChange);
     if (def.createVars) this.vars = await def.createVars(ctx);
-    if (!bytes) {
+    if (!stored) {
       if (def.onCreate) await def.onCreate(ctx, record.input);
       // The first save joins the first action's save (one encode, not two);
       // a `durable` actor still waits for it.
-      this.#dirty = true;
+      store.dirty = true;
       if (def.options.durable) await this.saveNow();
     } else if (def.onWake) await def.onWake(ctx);
     if (def.onStart) await def.onStart(ctx);
     this.#status = "running";
-    if (this.#dirty) this.scheduleSave();
-    if (this.#events.length) await this.#armAlarm();
+    if (store.dirty) this.scheduleSave();
+    if (store.events.length) await store.armAlarm();
     this.#armIdle();
     this.attachMessaging();
   }
@@ -344,7 +328,7 @@ export class ActorInstance implements LoadedActor {
       this.#actionDone(name, true, err);
       throw err;
     }
-    if (isThenable(out) || (this.#dirty && this.def.options.durable)) {
+    if (isThenable(out) || (this.def.options.durable && this.#store.dirty)) {
       return this.#finishAction(out, name);
     }
     this.#actionDone(name, false);
@@ -354,7 +338,7 @@ export class ActorInstance implements LoadedActor {
   async #finishAction(out: unknown, name: string): Promise<unknown> {
     try {
       if (isThenable(out)) out = await this.#withTimeout(Promise.resolve(out), name);
-      if (this.#dirty && this.def.options.durable) await this.saveNow();
+      if (this.def.options.durable && this.#store.dirty) await this.saveNow();
     } catch (err) {
       this.#actionDone(name, true, err);
       throw err;
@@ -454,7 +438,7 @@ export class ActorInstance implements LoadedActor {
   replaceState(v: unknown): void {
     const raw = unwrap(v);
     checkSerializable(raw);
-    this.#raw = raw;
+    this.#store.raw = raw;
     this.stateProxy = trackState(raw, this.#onChange);
     this.#onChange();
   }
@@ -476,44 +460,20 @@ export class ActorInstance implements LoadedActor {
     }
   }
 
-  /** Schedules a state write within the save interval. */
+  /** Schedules a state write within the save interval (none once stopped). */
   scheduleSave(): void {
-    this.#dirty = true;
-    if (this.#saveTimer || this.#status === "stopped") return;
-    this.#saveTimer = deadlines.add(this.def.options.stateSaveInterval, () => {
-      this.#saveTimer = undefined;
-      void this.saveNow();
-    });
+    if (this.#status === "stopped") this.#store.dirty = true;
+    else this.#store.saveWithin(this.def.options.stateSaveInterval);
   }
 
   /** Writes the state now (after any write in progress). */
   saveNow(): Promise<void> {
-    this.#saveTimer?.cancel();
-    this.#saveTimer = undefined;
-    this.#saveChain = this.#saveChain.then(async () => {
-      if (!this.#dirty) return;
-      this.#dirty = false;
-      const bytes = encodeCbor({ v: 1, state: this.#raw, schedule: this.#events } as Persisted);
-      try {
-        await this.#driver.writeState(this.record.actorId, bytes);
-      } catch (err) {
-        this.#dirty = true;
-        this.log.error("Saving state failed", { error: String(err) });
-        throw err;
-      }
-    });
-    return this.#saveChain;
+    return this.#store.saveNow();
   }
 
   /** Runs due scheduled actions; called by the driver when the alarm fires. */
   async onAlarm(): Promise<void> {
-    const now = Date.now();
-    const due = this.#events.filter((e) => e.at <= now);
-    if (due.length === 0) return void (await this.#armAlarm());
-    this.#events = this.#events.filter((e) => e.at > now);
-    this.#dirty = true;
-    await this.saveNow();
-    await this.#armAlarm();
+    const due = await this.#store.takeDue(Date.now());
     for (const e of due) {
       try {
         await this.runAction(e.action, e.args);
@@ -567,7 +527,7 @@ export class ActorInstance implements LoadedActor {
   }
 
   #onChange = (): void => {
-    this.#dirty = true;
+    this.#store.dirty = true;
     if (this.#flushQueued || this.#inStateChange) return;
     this.#flushQueued = true;
     queueMicrotask(() => {
@@ -615,19 +575,9 @@ export class ActorInstance implements LoadedActor {
       );
     }
     checkSerializable(args, "args");
-    const event: ScheduledEvent = { id: randomId(), at, action, args: unwrap(args) };
-    this.#events.push(event);
-    this.#events.sort((a, b) => a.at - b.at);
-    this.#dirty = true;
-    await this.saveNow();
-    await this.#armAlarm();
-    return event.id;
-  }
-
-  async #armAlarm(): Promise<void> {
-    const next = this.#events[0];
-    if (next) await this.#driver.setAlarm(this.record.actorId, next.at);
-    else await this.#driver.deleteAlarm(this.record.actorId);
+    const id = randomId();
+    await this.#store.schedule({ id, at, action, args: unwrap(args) });
+    return id;
   }
 
   #armIdle(): void {

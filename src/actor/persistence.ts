@@ -1,0 +1,161 @@
+/**
+ * `Persistence`: what one actor keeps through its `ActorDriver`: the state
+ * and the scheduled actions, written together as one CBOR record. Changes
+ * are coalesced into one write per save interval, writes never overlap, and
+ * the driver's alarm always points at the soonest scheduled action.
+ *
+ * @module
+ */
+import { decodeCbor, encodeCbor } from "../common/encoding.ts";
+import { type Deadline, deadlines } from "../common/deadlines.ts";
+import type { Logger } from "./context.ts";
+import type { ActorDriver } from "./driver.ts";
+
+/** A scheduled action, persisted with the state. */
+export interface ScheduledEvent {
+  /** Id returned by `schedule.after/at`. */
+  id: string;
+  /** When it is due (ms since the epoch). */
+  at: number;
+  /** The action to run. */
+  action: string;
+  /** Its arguments. */
+  args: unknown[];
+}
+
+/** The stored record (version 1). */
+interface Persisted {
+  v: 1;
+  state: unknown;
+  schedule: ScheduledEvent[];
+}
+
+/** The actor a `Persistence` belongs to: its id and where write failures are logged. */
+export interface PersistenceOwner {
+  /** The actor's record (its id names the stored record). */
+  readonly record: { readonly actorId: string };
+  /** The actor's logger. */
+  readonly log: Logger;
+}
+
+/** The stored side of one actor. */
+export class Persistence {
+  /** The state as stored (the tracked proxy the actor sees wraps it). */
+  raw: unknown;
+  /** Scheduled actions, soonest first. */
+  events: ScheduledEvent[] = [];
+  /** Changed since the last write. */
+  dirty = false;
+  #driver: ActorDriver;
+  #owner: PersistenceOwner;
+  #timer: Deadline | undefined;
+  #chain: Promise<void> = Promise.resolve();
+
+  /**
+   * @param driver The actor driver that stores the record.
+   * @param owner The actor (id, logger).
+   */
+  constructor(driver: ActorDriver, owner: PersistenceOwner) {
+    this.#driver = driver;
+    this.#owner = owner;
+  }
+
+  /**
+   * Reads the stored record.
+   *
+   * @returns Its bytes, for {@linkcode restore}; `undefined` for a new actor.
+   */
+  read(): Promise<Uint8Array | undefined> {
+    return this.#driver.readState(this.#owner.record.actorId);
+  }
+
+  /**
+   * Takes `raw` and `events` from a stored record.
+   *
+   * @param bytes What {@linkcode read} returned.
+   */
+  restore(bytes: Uint8Array): void {
+    const p = decodeCbor(bytes) as Persisted;
+    this.raw = p.state;
+    this.events = p.schedule ?? [];
+  }
+
+  /**
+   * Marks a change and writes it within `interval` ms; changes in between
+   * join the same write.
+   *
+   * @param interval The save interval, ms.
+   */
+  saveWithin(interval: number): void {
+    this.dirty = true;
+    if (this.#timer) return;
+    this.#timer = deadlines.add(interval, () => {
+      this.#timer = undefined;
+      void this.saveNow().catch(() => {}); // logged in saveNow; the next change retries
+    });
+  }
+
+  /**
+   * Writes now, after any write in progress; nothing when unchanged.
+   *
+   * @returns When the write is done.
+   * @throws Whatever the driver's `writeState` throws (the change stays marked).
+   */
+  saveNow(): Promise<void> {
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    const write = this.#chain.then(async () => {
+      if (!this.dirty) return;
+      this.dirty = false;
+      const bytes = encodeCbor({ v: 1, state: this.raw, schedule: this.events } as Persisted);
+      try {
+        await this.#driver.writeState(this.#owner.record.actorId, bytes);
+      } catch (err) {
+        this.dirty = true;
+        this.#owner.log.error("Saving state failed", { error: String(err) });
+        throw err;
+      }
+    });
+    // A failed write fails its callers, not the writes queued after it.
+    this.#chain = write.catch(() => {});
+    return write;
+  }
+
+  /**
+   * Adds a scheduled action, writes it and re-arms the alarm.
+   *
+   * @param event The action to schedule.
+   */
+  async schedule(event: ScheduledEvent): Promise<void> {
+    this.events.push(event);
+    this.events.sort((a, b) => a.at - b.at);
+    this.dirty = true;
+    await this.saveNow();
+    await this.armAlarm();
+  }
+
+  /**
+   * Takes the actions due at `now` off the schedule (written, alarm re-armed).
+   *
+   * @param now The time, ms since the epoch.
+   * @returns The due actions, soonest first.
+   */
+  async takeDue(now: number): Promise<ScheduledEvent[]> {
+    const due = this.events.filter((e) => e.at <= now);
+    if (due.length > 0) {
+      this.events = this.events.filter((e) => e.at > now);
+      this.dirty = true;
+      await this.saveNow();
+    }
+    await this.armAlarm();
+    return due;
+  }
+
+  /** Points the driver's alarm at the soonest scheduled action (or clears it). */
+  async armAlarm(): Promise<void> {
+    const next = this.events[0];
+    const id = this.#owner.record.actorId;
+    if (next) await this.#driver.setAlarm(id, next.at);
+    else await this.#driver.deleteAlarm(id);
+  }
+}
