@@ -1,6 +1,7 @@
 /**
- * State writes that fail: the caller of a `durable` action hears of it, the
- * server keeps running, and the next write stores everything.
+ * Drivers that fail to store or unload an actor: the caller of a `durable`
+ * action hears of it, the server keeps running, and the next write stores
+ * everything.
  *
  * @module
  */
@@ -65,7 +66,14 @@ const lazy = actor({
   options: { stateSaveInterval: 5 },
   actions: { bump: (c) => ++c.state.n },
 });
-const registry = setup({ use: { durable, lazy } });
+let slept = () => {};
+const sleepy = actor({
+  state: { n: 0 },
+  options: { sleepTimeout: 10 },
+  onSleep: () => slept(),
+  actions: { bump: (c) => ++c.state.n },
+});
+const registry = setup({ use: { durable, lazy, sleepy } });
 
 Deno.test("a failed write fails its durable action, and the next write stores both changes", async () => {
   const flaky = flakyWrites();
@@ -97,5 +105,29 @@ Deno.test("a failed background write is logged, and the next change is stored", 
   assert.equal(await handle.bump(), 2);
   assert.equal(await ok, "ok");
   assert.deepEqual(await flaky.stored(actorId), { n: 2 });
+  await server.shutdown();
+});
+
+Deno.test("a driver that fails to unload a sleeping actor does not stop it from waking", async () => {
+  const inner = memoryDriver();
+  const errors: string[] = [];
+  const server = registry.createServer({
+    driver: {
+      name: "failing sleep",
+      create(context) {
+        const pair = inner.create(context);
+        pair.actor.sleep = () => Promise.reject(new Error("unload failed"));
+        return pair;
+      },
+    },
+    logger: (level, message) => void (level === "error" && errors.push(message)),
+  });
+  const asleep = new Promise<void>((resolve) => slept = resolve);
+  const handle = server.client.sleepy.getOrCreate(["s"]);
+  assert.equal(await handle.bump(), 1);
+  await asleep;
+  // The next call waits for the stop, then wakes a new instance from the stored state.
+  assert.equal(await handle.bump(), 2);
+  assert.deepEqual(errors, ["Unloading a sleeping actor failed"]);
   await server.shutdown();
 });

@@ -496,7 +496,12 @@ export class ActorInstance implements LoadedActor {
       }
       await this.saveNow().catch(() => {});
       this.#status = "stopped";
-      await this.#driver.sleep(this.record.actorId);
+      try {
+        await this.#driver.sleep(this.record.actorId);
+      } catch (err) {
+        // Stopped either way; the driver loads a fresh instance next time.
+        this.log.error("Unloading a sleeping actor failed", { error: String(err) });
+      }
     })();
     return this.#stopped;
   }
