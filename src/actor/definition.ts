@@ -31,7 +31,12 @@ export interface ActorOptions {
   stateSaveInterval?: number;
   /** An actor with no connections sleeps after this many idle milliseconds; 0 never. @default {30000} */
   sleepTimeout?: number;
-  /** Answer an action only after the state it changed is written. @default {false} */
+  /**
+   * Answer an action only after the state it changed is written; when the
+   * write fails, the action fails (`internal_error`) and the change goes out
+   * with the next write. Without it, a failed background write is logged and
+   * retried with the next change. @default {false}
+   */
   durable?: boolean;
   /** Events kept per connection for replay after a reconnect. @default {256} */
   eventBufferSize?: number;
