@@ -269,7 +269,7 @@ export class ActorInstance implements LoadedActor {
    * @param args Arguments (validated when the action has a schema).
    * @param caller The calling connection and auth data.
    * @returns The action's output.
-   * @throws {SwitchyardError} `action_not_found`, `invalid_arguments`, `action_timed_out`, `actor_stopped`.
+   * @throws {SwitchyardError} `action_not_found`, `invalid_arguments`, `action_timed_out`, `actor_stopped`, or what the action threw.
    */
   runAction(
     name: string,
