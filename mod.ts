@@ -48,16 +48,8 @@ export type { Client } from "./src/client/client.ts";
 export type { SocketCloseEvent, SocketLike, SocketMessageEvent } from "./src/common/socket.ts";
 export type { CorsOptions } from "./src/manager/router.ts";
 
-// Drivers (contracts; implementations live in ./drivers/*)
-export type { ActorDriver, LoadedActor } from "./src/actor/driver.ts";
-export type {
-  ActorRecord,
-  DriverContext,
-  DriverFactory,
-  ListActorsOptions,
-  ManagerDriver,
-} from "./src/manager/driver.ts";
-export type { ActorRouter } from "./src/actor/router.ts";
+// Drivers (the full contract is in ./driver; implementations live in ./drivers/*)
+export type { DriverFactory, ManagerDriver } from "./src/driver/manager_driver.ts";
 
 // Messaging (the full API is in ./messaging)
 export type { MessageRouter } from "./src/messaging/message_router.ts";

@@ -2,13 +2,15 @@
  * Inline client throughput: `increment` on one actor, sequential and with 64
  * concurrent callers, next to two baselines measured in the same run: the
  * same function called directly (awaited, as an async call), and the inline
- * Request path (`inline: { fastPath: false }`).
+ * Request path (the memory driver wrapped so that no actor counts as hosted
+ * here, so every call travels as a `Request` to the actor router).
  *
  *   ./node_modules/.bin/deno run -A bench/actor_inline_bench.ts [--runs 5] [--ms 700]
  *
  * @module
  */
 import { memoryDriver } from "../drivers/memory.ts";
+import { remoteOnly } from "../tests/_remote_only.ts";
 import { incrementDirect, median, numberArg, rate, registry } from "./_bench_util.ts";
 
 const RUNS = numberArg("runs", 5);
@@ -33,11 +35,7 @@ async function measure(call: Call, callers: number): Promise<number> {
 }
 
 const fast = registry.createServer({ driver: memoryDriver(), logger: () => {} });
-const slow = registry.createServer({
-  driver: memoryDriver(),
-  inline: { fastPath: false },
-  logger: () => {},
-});
+const slow = registry.createServer({ driver: remoteOnly(memoryDriver()), logger: () => {} });
 const fastHandle = fast.client.counter.getOrCreate(["inline"]);
 const slowHandle = slow.client.counter.getOrCreate(["inline"]);
 await fastHandle.increment(1);

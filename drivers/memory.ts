@@ -1,9 +1,10 @@
 /**
  * The memory driver: actors, their state and alarms live in this process's
- * memory. The zero-setup default for tests and development. Requests and
- * WebSockets reach the process's actor router directly (an in-process socket
- * pair for inline connections), and `local()` gives the inline client a
- * same-process fast path.
+ * memory. The zero-setup default for tests and development; nothing
+ * survives a restart. Every actor is hosted here, so `local()` always
+ * answers with the instance, and requests and WebSockets reach this
+ * process's actor router directly (an in-process socket pair for inline
+ * connections).
  *
  * @example
  * ```ts
@@ -17,20 +18,23 @@
  *
  * @module
  */
-import { publicError } from "../src/common/errors.ts";
-import { randomId } from "../src/common/ids.ts";
-import { type SocketLike, socketPair } from "../src/common/socket.ts";
-import type { ActorDriver } from "../src/actor/driver.ts";
-import type { LoadedActor } from "../src/actor/driver.ts";
-import type {
-  ActorRecord,
-  DriverContext,
-  DriverFactory,
-  ListActorsOptions,
-  ManagerDriver,
-} from "../src/manager/driver.ts";
-import { HEADER_ACTOR_ID } from "../src/protocol/headers.ts";
-import { type ActorKey, type ActorQuery, serializeKey } from "../src/protocol/query.ts";
+import {
+  actorAlreadyExists,
+  type ActorDriver,
+  actorNotFound,
+  type ActorRecord,
+  type DriverContext,
+  type DriverFactory,
+  type ListActorsOptions,
+  type LoadedActor,
+  LocalActors,
+  type ManagerDriver,
+  type OpenWebSocketOptions,
+  randomId,
+  serializeKey,
+  type SocketLike,
+} from "../src/driver/mod.ts";
+import type { ActorKey } from "../src/protocol/query.ts";
 
 /** Options of {@linkcode memoryDriver} (none yet; reserved for limits). */
 export type MemoryDriverOptions = Record<string, never>;
@@ -60,15 +64,13 @@ class MemoryDriver implements ManagerDriver, ActorDriver {
   #ctx: DriverContext;
   #byId = new Map<string, ActorRecord>();
   #byKey = new Map<string, string>();
-  #live = new Map<string, LoadedActor>();
-  #peeked = new WeakMap<ActorQuery, { id: string; live: LoadedActor }>();
-  #loading = new Map<string, Promise<LoadedActor>>();
   #state = new Map<string, Uint8Array>();
   #alarms = new Map<string, ReturnType<typeof setTimeout>>();
-  #closed = false;
+  #actors: LocalActors;
 
   constructor(ctx: DriverContext) {
     this.#ctx = ctx;
+    this.#actors = new LocalActors(ctx, this, (id) => this.#byId.get(id));
   }
 
   getForId(name: string, actorId: string): Promise<ActorRecord | undefined> {
@@ -85,18 +87,20 @@ class MemoryDriver implements ManagerDriver, ActorDriver {
     // Atomic: no await between the lookup and the insert.
     const id = this.#byKey.get(keyOf(name, key));
     if (id !== undefined) return Promise.resolve(this.#byId.get(id)!);
-    return Promise.resolve(this.#insert(name, key, input));
+    try {
+      return Promise.resolve(this.#insert(name, key, input));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   createActor(name: string, key: ActorKey, input?: unknown): Promise<ActorRecord> {
-    if (this.#byKey.has(keyOf(name, key))) {
-      return Promise.reject(
-        publicError("actor_already_exists", 409, `Actor "${name}" with this key already exists`, {
-          key,
-        }),
-      );
+    if (this.#byKey.has(keyOf(name, key))) return Promise.reject(actorAlreadyExists(name, key));
+    try {
+      return Promise.resolve(this.#insert(name, key, input));
+    } catch (err) {
+      return Promise.reject(err);
     }
-    return Promise.resolve(this.#insert(name, key, input));
   }
 
   listActors(options: ListActorsOptions = {}): Promise<ActorRecord[]> {
@@ -109,94 +113,32 @@ class MemoryDriver implements ManagerDriver, ActorDriver {
     return Promise.resolve(out);
   }
 
-  sendRequest(actorId: string, request: Request): Promise<Response> {
-    return this.proxyRequest(request, actorId);
+  local(actorId: string): LoadedActor | Promise<LoadedActor> {
+    return this.#actors.get(actorId);
   }
 
-  proxyRequest(request: Request, actorId: string): Promise<Response> {
-    if (request.headers.get(HEADER_ACTOR_ID) !== actorId) {
-      const headers = new Headers(request.headers);
-      headers.set(HEADER_ACTOR_ID, actorId);
-      request = new Request(request, { headers });
-    }
-    return this.#ctx.actorRouter.fetch(request);
+  sendRequest(actorId: string, request: Request): Promise<Response> {
+    return this.#actors.fetch(actorId, request);
+  }
+
+  proxyRequest(actorId: string, request: Request): Promise<Response> {
+    return this.#actors.fetch(actorId, request);
   }
 
   openWebSocket(
-    path: string,
     actorId: string,
-    options: { headers: Headers; protocols?: string[] },
+    path: string,
+    options: OpenWebSocketOptions,
   ): Promise<SocketLike> {
-    const [client, server] = socketPair(options.protocols?.[0] ?? "");
-    const headers = new Headers(options.headers);
-    headers.set(HEADER_ACTOR_ID, actorId);
-    void this.#ctx.actorRouter.websocket(new Request(`http://actor${path}`, { headers }), server);
-    return Promise.resolve(client);
+    return Promise.resolve(this.#actors.openWebSocket(actorId, path, options));
   }
 
-  proxyWebSocket(request: Request, actorId: string, socket: SocketLike): Promise<void> {
-    if (request.headers.get(HEADER_ACTOR_ID) !== actorId) {
-      const headers = new Headers(request.headers);
-      headers.set(HEADER_ACTOR_ID, actorId);
-      request = new Request(request.url, { headers });
-    }
-    return this.#ctx.actorRouter.websocket(request, socket);
-  }
-
-  local(actorId: string): Promise<LoadedActor> {
-    return this.loadActor(actorId);
-  }
-
-  peekLocal(query: ActorQuery): LoadedActor | undefined {
-    // The manager router hands over the same frozen query object for the same
-    // header, so the last answer per object saves serialising the key again.
-    const seen = this.#peeked.get(query);
-    if (seen !== undefined && seen.live.running && this.#live.get(seen.id) === seen.live) {
-      return seen.live;
-    }
-    let id: string | undefined;
-    if ("getForId" in query) {
-      const r = this.#byId.get(query.getForId.actorId);
-      if (r?.name === query.getForId.name) id = r.actorId;
-    } else if ("getForKey" in query) {
-      id = this.#byKey.get(keyOf(query.getForKey.name, query.getForKey.key));
-    } else if ("getOrCreateForKey" in query) {
-      const q = query.getOrCreateForKey;
-      id = this.#byKey.get(keyOf(q.name, q.key));
-    }
-    const live = id === undefined ? undefined : this.#live.get(id);
-    if (!live?.running) return undefined;
-    if (Object.isFrozen(query)) this.#peeked.set(query, { id: id!, live });
-    return live;
+  proxyWebSocket(actorId: string, request: Request, socket: SocketLike): Promise<void> {
+    return this.#actors.websocket(actorId, request, socket);
   }
 
   loadActor(actorId: string): Promise<LoadedActor> {
-    const live = this.#live.get(actorId);
-    if (live) {
-      if (live.running) return Promise.resolve(live);
-      return live.whenStopped().then(() => {
-        if (this.#live.get(actorId) === live) this.#live.delete(actorId);
-        return this.loadActor(actorId);
-      });
-    }
-    const pending = this.#loading.get(actorId);
-    if (pending) return pending;
-    if (this.#closed) {
-      return Promise.reject(publicError("actor_stopped", 503, "Server is shutting down"));
-    }
-    const record = this.#byId.get(actorId);
-    if (!record) return Promise.reject(publicError("actor_not_found", 404, "Actor is not found"));
-    const instance = this.#ctx.createInstance(record, this);
-    const started = instance.start().then(() => {
-      this.#loading.delete(actorId);
-      this.#live.set(actorId, instance);
-      return instance;
-    }, (err) => {
-      this.#loading.delete(actorId);
-      throw err;
-    });
-    this.#loading.set(actorId, started);
-    return started;
+    return this.#actors.load(actorId);
   }
 
   readState(actorId: string): Promise<Uint8Array | undefined> {
@@ -210,12 +152,10 @@ class MemoryDriver implements ManagerDriver, ActorDriver {
 
   setAlarm(actorId: string, at: number): Promise<void> {
     this.#clearAlarm(actorId);
-    if (this.#closed) return Promise.resolve();
+    if (this.#actors.closed) return Promise.resolve();
     const timer = setTimeout(() => {
       this.#alarms.delete(actorId);
-      this.loadActor(actorId).then((a) => a.onAlarm()).catch((err) =>
-        console.error("switchyard: alarm failed", err)
-      );
+      void this.#actors.fireAlarm(actorId);
     }, Math.max(0, at - Date.now()));
     this.#alarms.set(actorId, timer);
     return Promise.resolve();
@@ -227,27 +167,22 @@ class MemoryDriver implements ManagerDriver, ActorDriver {
   }
 
   sleep(actorId: string): Promise<void> {
-    this.#live.delete(actorId);
+    this.#actors.unload(actorId);
     return Promise.resolve();
   }
 
   async shutdown(): Promise<void> {
-    this.#closed = true;
     for (const id of [...this.#alarms.keys()]) this.#clearAlarm(id);
-    await Promise.allSettled([...this.#loading.values()]);
-    await Promise.allSettled([...this.#live.values()].map((a) => a.stop()));
-    this.#live.clear();
+    await this.#actors.close();
   }
 
   /** Number of loaded actors. */
   get loaded(): number {
-    return this.#live.size;
+    return this.#actors.size;
   }
 
   #insert(name: string, key: ActorKey, input: unknown): ActorRecord {
-    if (!this.#ctx.hasActorType(name)) {
-      throw publicError("actor_not_found", 404, `Actor type "${name}" is not defined`);
-    }
+    if (!this.#ctx.hasActorType(name)) throw actorNotFound(`Actor type "${name}" is not defined`);
     const record: ActorRecord = { actorId: randomId(), name, key: [...key], createdAt: Date.now() };
     if (input !== undefined) record.input = input;
     this.#byId.set(record.actorId, record);

@@ -75,8 +75,8 @@ Deno.test("callAction answers a plain handler synchronously and a promise otherw
   const d = server.client.durable.getOrCreate(["sync"]);
   await d.bump();
   const driver = manager();
-  const live = driver.peekLocal?.({ getOrCreateForKey: { name: "counter", key: ["sync"] } });
-  assert.ok(live, "the running actor is found by key");
+  const live = driver.local(await c.resolve());
+  assert.ok(live && !(live instanceof Promise), "a running actor is answered without a wait");
   assert.equal(live.callAction("increment", [3], {}), 5);
   const later = live.callAction("later", [], {});
   assert.ok(later instanceof Promise);
@@ -85,37 +85,31 @@ Deno.test("callAction answers a plain handler synchronously and a promise otherw
   const thenable = live.callAction("thenable", [], {});
   assert.ok(thenable instanceof Promise);
   assert.equal(await thenable, 50);
-  assert.equal(await live.runAction("increment", [1]), 6);
+  assert.equal(await live.callAction("increment", [1]), 6);
   assert.throws(() => live.callAction("fail", [], {}), /boom/);
   assert.throws(() => live.callAction("nope", [], {}), { code: "action_not_found" });
   // A durable actor saves after the action, so its answer is a promise.
-  const dLive = driver.peekLocal?.({ getForKey: { name: "durable", key: ["sync"] } });
-  assert.ok(dLive);
+  const dLive = driver.local(await d.resolve());
+  assert.ok(dLive && !(dLive instanceof Promise));
   const bumped = dLive.callAction("bump", [], {});
   assert.ok(bumped instanceof Promise);
   assert.equal(await bumped, 2);
   await server.shutdown();
 });
 
-Deno.test("peekLocal finds only running actors, by id or key, and nothing else", async () => {
+Deno.test("local() answers a running actor at once, loads a sleeping one, refuses after shutdown", async () => {
   const { driver: factory, manager } = capturing();
   const server = registry.createServer({ driver: factory });
   const driver = manager();
-  const byKey = { getForKey: { name: "counter", key: ["peek"] } };
-  assert.equal(driver.peekLocal?.(byKey), undefined, "not created yet");
-  const handle = server.client.counter.getOrCreate(["peek"]);
+  const handle = server.client.counter.getOrCreate(["local"]);
   const actorId = await handle.resolve();
+  const first = driver.local(actorId);
+  assert.ok(first instanceof Promise, "an actor that never ran is loaded first");
+  const live = await first;
+  assert.equal(driver.local(actorId), live, "then it is answered without a wait");
   await handle.increment(1);
-  const live = driver.peekLocal?.(byKey);
-  assert.ok(live);
-  assert.equal(live, await driver.local?.(actorId));
-  assert.equal(driver.peekLocal?.({ getForId: { name: "counter", actorId } }), live);
-  assert.equal(driver.peekLocal?.({ getForId: { name: "durable", actorId } }), undefined);
-  assert.equal(driver.peekLocal?.({ getForKey: { name: "counter", key: ["other"] } }), undefined);
-  // `create` always makes a new actor, so there is never one to peek at.
-  assert.equal(driver.peekLocal?.({ create: { name: "counter", key: ["peek"] } }), undefined);
   await server.shutdown();
-  assert.equal(driver.peekLocal?.(byKey), undefined, "stopped actors are not peeked");
+  await assert.rejects(Promise.resolve(driver.local(actorId)), { code: "actor_stopped" });
 });
 
 Deno.test("onAuth gets shared intents that cannot be changed", async () => {

@@ -6,7 +6,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { actor, type ActorDriver, type DriverFactory, setup } from "../mod.ts";
+import { actor, type DriverFactory, setup } from "../mod.ts";
+import type { ActorDriver } from "../src/driver/mod.ts";
 import { memoryDriver } from "../drivers/memory.ts";
 import { decodeCbor } from "../src/common/encoding.ts";
 

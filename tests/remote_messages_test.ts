@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { actor, setup, UserError } from "../mod.ts";
 import { memoryDriver } from "../drivers/memory.ts";
-import { withoutLocal } from "./_without_local.ts";
+import { remoteOnly } from "./_remote_only.ts";
 
 async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(p, (err: { code?: string }) => {
@@ -53,7 +53,7 @@ const ping = actor({
 const registry = setup({ use: { pong, ping } });
 
 Deno.test("messages to an actor of another host go through the driver to its router", async () => {
-  const driver = withoutLocal(memoryDriver());
+  const driver = remoteOnly(memoryDriver());
   const server = registry.createServer({ driver, logger: () => {} });
   try {
     const p = server.client.ping.getOrCreate(["a"]);
@@ -95,7 +95,7 @@ Deno.test("messages to an actor of another host go through the driver to its rou
 });
 
 Deno.test("a forwarded message to an unknown actor fails with actor_not_found", async () => {
-  const server = registry.createServer({ driver: withoutLocal(memoryDriver()), logger: () => {} });
+  const server = registry.createServer({ driver: remoteOnly(memoryDriver()), logger: () => {} });
   try {
     const p = server.client.ping.getOrCreate(["a"]);
     await rejectsWith(p.ask("no-such-actor", "x"), "actor_not_found");
@@ -105,7 +105,7 @@ Deno.test("a forwarded message to an unknown actor fails with actor_not_found", 
 });
 
 Deno.test("a forwarded message wakes a sleeping actor on its host", async () => {
-  const server = registry.createServer({ driver: withoutLocal(memoryDriver()), logger: () => {} });
+  const server = registry.createServer({ driver: remoteOnly(memoryDriver()), logger: () => {} });
   try {
     const pongId = await server.client.pong.getOrCreate(["s"]).resolve();
     assert.equal(await server.messaging.request(pongId, "wakes", { from: "ops" }), 0);

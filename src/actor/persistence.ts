@@ -9,7 +9,7 @@
 import { decodeCbor, encodeCbor } from "../common/encoding.ts";
 import { type Deadline, deadlines } from "../common/deadlines.ts";
 import type { Logger } from "./context.ts";
-import type { ActorDriver } from "./driver.ts";
+import type { ActorDriver } from "../driver/actor_driver.ts";
 
 /** A scheduled action, persisted with the state. */
 export interface ScheduledEvent {

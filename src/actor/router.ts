@@ -32,14 +32,7 @@ import { CLOSE_TOO_LARGE, type ConnSink, type ConnState } from "./conn.ts";
 import { closeCodeFor, type OpenRequest, refuse } from "./connections.ts";
 import type { ActorInstance } from "./instance.ts";
 import { deliverMessage } from "./remote_messages.ts";
-
-/** Serves requests and WebSockets addressed to actors of this process. */
-export interface ActorRouter {
-  /** Handles an actor request (`x-sy-actor-id` names the actor). */
-  fetch(request: Request): Promise<Response>;
-  /** Serves an accepted WebSocket (server end) for `/connect/websocket` or `/raw/websocket/*`. */
-  websocket(request: Request, socket: SocketLike): Promise<void>;
-}
+import type { ActorRouter } from "../driver/manager_driver.ts";
 
 /** Options of {@linkcode createActorRouter}. */
 export interface ActorRouterOptions {

@@ -11,7 +11,8 @@ import { publicError } from "../common/errors.ts";
 import type { AnyActorDefinition, Intent } from "../actor/definition.ts";
 import { HEADER_ACTOR_ID, HEADER_AUTH, HEADER_QUERY } from "../protocol/headers.ts";
 import { type ActorQuery, parseQuery, queryName } from "../protocol/query.ts";
-import type { ActorRecord, ManagerDriver } from "./driver.ts";
+import type { ActorRecord } from "../driver/actor_record.ts";
+import type { ManagerDriver } from "../driver/manager_driver.ts";
 import { assertActorType, queryIntents, resolveQuery } from "./resolve.ts";
 
 /**

@@ -1,15 +1,15 @@
 /**
  * `POST /actors/actions/:name`, the manager router's hot path.
  *
- * With a same-process driver (one with `local()`), the action runs on the
- * local instance: the body is decoded once, there is no inner `Request`, and
- * what is synchronous is not awaited. A request has one real wait, for its
- * body; a cached actor query, a synchronous `onAuth`, an actor the driver
- * finds at once (`peekLocal`) and a plain action handler add none. On
- * Deno.serve each extra promise hop is measurable (docs/benchmarks.md), so
- * this path is written as one async function. It answers exactly what the
- * actor router's `POST /action/:name` would; the conformance suite runs the
- * remote clients over both paths (`memory` and `memory-no-local`).
+ * One path for every driver: read the body, check the query and the actor
+ * type's `onAuth`, resolve the actor id ({@linkcode ActorIds}), then
+ * {@linkcode ActorDispatch.action}, which runs the action on the instance
+ * when this process hosts the actor and carries it as a `Request` to the
+ * actor router otherwise. A request has one real wait, for its body; a
+ * cached actor query, a synchronous `onAuth`, a running local actor and a
+ * plain action handler add none. On Deno.serve each extra promise hop is
+ * measurable (docs/benchmarks.md), so this path is written as one async
+ * function.
  *
  * @module
  */
@@ -17,13 +17,12 @@ import { declaredLength, notJson, readBody, readJson } from "../common/body.ts";
 import { parseEncoding } from "../common/encoding.ts";
 import { isThenable } from "../common/thenable.ts";
 import type { AnyActorDefinition } from "../actor/definition.ts";
-import type { LoadedActor } from "../actor/driver.ts";
 import { HEADER_ENCODING } from "../protocol/headers.ts";
 import { actionArgs, decodeActionArgs, encodedResponse, errorResponse } from "../protocol/http.ts";
-import type { Metrics } from "../registry/metrics.ts";
-import { actorHeaders, admit, allowed, intentsOf, reachableType, readQuery } from "./admission.ts";
-import type { ManagerDriver } from "./driver.ts";
-import { resolveQuery } from "./resolve.ts";
+import type { Metrics } from "./metrics.ts";
+import { allowed, intentsOf, reachableType, readQuery } from "./admission.ts";
+import type { ActorDispatch } from "./dispatch.ts";
+import type { ActorIds } from "./resolve.ts";
 
 const ACTIONS_PATH = "/actors/actions/";
 
@@ -52,16 +51,16 @@ export function actionName(request: Request): string | undefined {
 
 /** Options of {@linkcode httpActions}. */
 export interface HttpActionOptions {
-  /** The driver that finds and reaches actors. */
-  manager: ManagerDriver;
+  /** The way into actors. */
+  dispatch: ActorDispatch;
+  /** Actor ids by query. */
+  ids: ActorIds;
   /** Actor types by name. */
   definitions: Record<string, AnyActorDefinition>;
   /** Largest request body, bytes. */
   maxBodySize: number;
   /** Metrics sink (responses are counted when asked). */
   metrics: Metrics;
-  /** Run on the driver's `local()` instance when it has one. */
-  localActions: boolean;
   /** Turns an error thrown before the action ran into a response (logs internal ones). */
   onError(err: unknown, request: Request): Response;
 }
@@ -76,15 +75,13 @@ export type HttpActionHandler = (
 /**
  * Builds the handler of `POST /actors/actions/:name`.
  *
- * @param o Driver, definitions and settings.
+ * @param o Dispatch, definitions and settings.
  * @returns The handler.
  */
 export function httpActions(o: HttpActionOptions): HttpActionHandler {
-  const { manager, definitions, maxBodySize: limit, metrics, onError } = o;
-  const local = o.localActions ? manager.local?.bind(manager) : undefined;
-  const peek = local ? manager.peekLocal?.bind(manager) : undefined;
+  const { dispatch, ids, definitions, maxBodySize: limit, metrics, onError } = o;
 
-  async function viaLocal(request: Request, name: string, count: boolean): Promise<Response> {
+  return async function httpAction(request, name, count) {
     let res: Response;
     try {
       const enc = parseEncoding(request.headers.get(HEADER_ENCODING));
@@ -106,15 +103,15 @@ export function httpActions(o: HttpActionOptions): HttpActionHandler {
       let auth = type.onAuth({ request, intents: intentsOf(query, "action") }, undefined);
       if (isThenable(auth)) auth = await auth;
       allowed(auth, type.name);
-      const actor: LoadedActor = peek?.(query) ??
-        await local!((await resolveQuery(manager, query)).actorId);
+      let actorId = ids.of(query);
+      if (typeof actorId !== "string") actorId = await actorId;
       try {
         const args = enc === "json" ? actionArgs(body) : decodeActionArgs(body as Uint8Array, enc);
         // The auth data reaches the actor as JSON, as it does through a header on the Request path.
-        let output = actor.callAction(name, args, {
+        let output = dispatch.action(actorId, name, args, {
           auth: auth === undefined ? undefined : JSON.parse(JSON.stringify(auth)),
         });
-        if (output instanceof Promise) output = await output;
+        if (isThenable(output)) output = await output;
         // Only `content-type`: any other header takes Deno.serve off its fast
         // path for static responses (~10 µs per request measured), so action
         // answers carry no `x-sy-actor-id` (resolve, SSE and raw answers do).
@@ -127,27 +124,5 @@ export function httpActions(o: HttpActionOptions): HttpActionHandler {
     }
     if (count) metrics.request(res.status);
     return res;
-  }
-
-  async function viaProxy(request: Request, name: string, count: boolean): Promise<Response> {
-    let res: Response;
-    try {
-      const enc = parseEncoding(request.headers.get(HEADER_ENCODING));
-      const body = await readBody(request, limit);
-      const { record, auth } = await admit(manager, definitions, request, "action");
-      const headers = actorHeaders(record.actorId, auth);
-      headers.set(HEADER_ENCODING, enc);
-      const url = `http://actor/action/${encodeURIComponent(name)}`;
-      res = await manager.proxyRequest(
-        new Request(url, { method: "POST", headers, body }),
-        record.actorId,
-      );
-    } catch (err) {
-      res = onError(err, request);
-    }
-    if (count) metrics.request(res.status);
-    return res;
-  }
-
-  return local ? viaLocal : viaProxy;
+  };
 }

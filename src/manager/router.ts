@@ -3,7 +3,7 @@
  * request it reads the actor query, runs the actor type's `onAuth` with the
  * request's intents, resolves the actor id through the `ManagerDriver`, builds
  * a fresh standard `Request` for the actor router and hands it (or the
- * upgraded WebSocket) to `proxyRequest` / `proxyWebSocket`.
+ * upgraded WebSocket) to the actor through {@linkcode ActorDispatch}.
  *
  * @module
  */
@@ -29,10 +29,12 @@ import {
 } from "../protocol/headers.ts";
 import { errorResponse } from "../protocol/http.ts";
 import type { Upgrader } from "../runtime/upgrade.ts";
-import type { ManagerDriver } from "./driver.ts";
+import type { ManagerDriver } from "../driver/manager_driver.ts";
+import { ActorDispatch } from "./dispatch.ts";
+import { ActorIds } from "./resolve.ts";
 import { actorHeaders, admit, jsonHeader } from "./admission.ts";
 import { actionName, httpActions } from "./http_action.ts";
-import type { Metrics } from "../registry/metrics.ts";
+import type { Metrics } from "./metrics.ts";
 import type { MessageRouter } from "../messaging/message_router.ts";
 import { type MessagingAuth, serveMessagingSocket } from "../messaging/messaging_socket.ts";
 
@@ -62,12 +64,8 @@ export interface ManagerRouterOptions {
   upgrader?: Upgrader;
   /** Metrics sink. */
   metrics: Metrics;
-  /**
-   * Run HTTP actions on the driver's same-process instance (`local()`) instead
-   * of proxying a `Request` to the actor router. Both answer the same.
-   * @default {true}
-   */
-  localActions?: boolean;
+  /** The way into actors (one per server); a new one over `manager` when absent. */
+  dispatch?: ActorDispatch;
   /** The message router and the auth hook of `GET /messages` (off without `auth`). */
   messaging?: { router: MessageRouter; auth?: MessagingAuth };
 }
@@ -104,6 +102,8 @@ function withActorId(res: Response, actorId: string): Response {
  */
 export function createManagerRouter(options: ManagerRouterOptions): ManagerRouter {
   const { manager, definitions, maxBodySize, metrics } = options;
+  const dispatch = options.dispatch ?? new ActorDispatch(manager);
+  const ids = new ActorIds(manager);
   /** Responses of accepted upgrades, counted as 101 whatever status the host's upgrader gave. */
   const upgrades = new WeakSet<Response>();
   const app = new Hono<{ Bindings: { upgradeWebSocket?: Upgrader } | undefined }>();
@@ -169,14 +169,7 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
     return withActorId(Response.json({ actorId: record.actorId }), record.actorId);
   });
 
-  const runHttpAction = httpActions({
-    manager,
-    definitions,
-    maxBodySize,
-    metrics,
-    localActions: options.localActions !== false,
-    onError,
-  });
+  const runHttpAction = httpActions({ dispatch, ids, definitions, maxBodySize, metrics, onError });
   // Counted by `fetch` below, as every Hono route is.
   app.post("/actors/actions/:name", (c) => runHttpAction(c.req.raw, c.req.param("name"), false));
 
@@ -198,9 +191,9 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
       const v = request.headers.get(h);
       if (v !== null) headers.set(h, v);
     }
-    const res = await manager.proxyRequest(
-      new Request("http://actor/connect/sse", { headers, signal: request.signal }),
+    const res = await dispatch.forward(
       record.actorId,
+      new Request("http://actor/connect/sse", { headers, signal: request.signal }),
     );
     return withActorId(res, record.actorId);
   });
@@ -215,7 +208,7 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
       if (v !== null) headers.set(h, v);
     }
     const req = new Request("http://actor/connections/message", { method: "POST", headers, body });
-    return await manager.proxyRequest(req, record.actorId);
+    return await dispatch.forward(record.actorId, req);
   });
 
   app.all("/actors/raw/http/*", async (c) => {
@@ -234,9 +227,9 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
       init.body = request.body;
       init.duplex = "half";
     }
-    const res = await manager.proxyRequest(
-      new Request(`http://actor/raw/http${rest}${url.search}`, init),
+    const res = await dispatch.forward(
       record.actorId,
+      new Request(`http://actor/raw/http${rest}${url.search}`, init),
     );
     return withActorId(res, record.actorId);
   });
@@ -304,9 +297,9 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
       }
       metrics.socketOpened();
       socket.addEventListener("close", () => metrics.socketClosed());
-      await manager.proxyWebSocket(
-        new Request(`http://actor${path}`, { headers: h }),
+      await dispatch.websocket(
         record.actorId,
+        new Request(`http://actor${path}`, { headers: h }),
         socket,
       );
     } catch (err) {

@@ -130,3 +130,11 @@ export function parseClientMessage(v: unknown): ClientMessage {
       throw publicError("malformed_message", 400, "Message type is unknown");
   }
 }
+
+/** The body of `POST /messages/send` and `/messages/request` on the actor router. */
+export interface RemoteMessageBody {
+  /** The sender's participant id. */
+  from: string;
+  /** The payload. */
+  data: unknown;
+}

@@ -1,14 +1,15 @@
 /**
  * The inline `ClientDriver`: server code and `c.client()` reach actors
- * through the `ManagerDriver` directly — `sendRequest` with a standard
- * `Request` built for the actor router, `openWebSocket` for connections —
- * and skip `onAuth` (they are trusted). When the driver offers `local()`,
- * actions run on the same-process instance without a `Request`; arguments
- * and results still round-trip through CBOR and errors through their wire
- * form, so both paths behave the same (the conformance suite runs both).
+ * without HTTP and without `onAuth` (they are trusted), through the same
+ * {@linkcode ActorDispatch} as the manager router: actions run on the
+ * instance when this process hosts the actor and travel as a `Request` to
+ * the actor router otherwise; connections always open a WebSocket through
+ * the driver (an in-process socket pair on drivers that host actors).
  *
- * Inline connections always use the WebSocket path (an in-process socket
- * pair on local drivers); `transport: "sse"` is a remote-client setting.
+ * Arguments and results are copied as structured data (the form they have
+ * on the wire), so caller and actor never share an object, and errors reach
+ * the caller in their public form (internal errors masked), as on every
+ * other way in. `transport: "sse"` is a remote-client setting.
  *
  * @module
  */
@@ -25,8 +26,9 @@ import {
   HEADER_LAST_SEQ,
 } from "../protocol/headers.ts";
 import { type ActorQuery, queryName } from "../protocol/query.ts";
-import type { ManagerDriver } from "../manager/driver.ts";
+import type { ActorDispatch } from "../manager/dispatch.ts";
 import { assertActorType, resolveQuery } from "../manager/resolve.ts";
+import { isThenable } from "../common/thenable.ts";
 
 function clone(v: unknown): unknown {
   return typeof v === "object" && v !== null ? decodeCbor(encodeCbor(v)) : v;
@@ -34,62 +36,44 @@ function clone(v: unknown): unknown {
 
 /** Options of {@linkcode InlineClientDriver}. */
 export interface InlineDriverOptions {
-  /** Use the driver's same-process fast path when it has one. @default {true} */
-  fastPath?: boolean;
   /** Whether an actor type exists. */
   hasActorType(name: string): boolean;
 }
 
-/** Reaches actors through a `ManagerDriver`, without HTTP. */
+/** Reaches actors through the server's dispatch, without HTTP. */
 export class InlineClientDriver implements ClientDriver {
-  #manager: ManagerDriver;
-  #fast: boolean;
+  #dispatch: ActorDispatch;
   #has: (name: string) => boolean;
 
   /**
-   * @param manager The manager driver.
-   * @param options Fast path and type lookup.
+   * @param dispatch The server's way into actors.
+   * @param options Type lookup.
    */
-  constructor(manager: ManagerDriver, options: InlineDriverOptions) {
-    this.#manager = manager;
-    this.#fast = (options.fastPath ?? true) && typeof manager.local === "function";
+  constructor(dispatch: ActorDispatch, options: InlineDriverOptions) {
+    this.#dispatch = dispatch;
     this.#has = options.hasActorType;
   }
 
   async resolve(query: ActorQuery): Promise<string> {
-    if ("getForId" in query && this.#fast) {
-      assertActorType(this.#has(query.getForId.name), query.getForId.name);
-    } else assertActorType(this.#has(queryName(query)), queryName(query));
-    return (await resolveQuery(this.#manager, query)).actorId;
+    assertActorType(this.#has(queryName(query)), queryName(query));
+    return (await resolveQuery(this.#dispatch.manager, query)).actorId;
   }
 
   async action(
     query: ActorQuery,
     name: string,
     args: unknown[],
-    options: { encoding: Encoding },
+    _options: { encoding: Encoding },
   ): Promise<unknown> {
     const actorId = await this.resolve(query);
-    if (this.#fast) {
-      try {
-        const actor = await this.#manager.local!(actorId);
-        return clone(await actor.runAction(name, args.map(clone)));
-      } catch (err) {
-        const { body, status } = toErrorBody(err);
-        throw fromErrorBody(body, status);
-      }
+    try {
+      let output = this.#dispatch.action(actorId, name, args.map(clone));
+      if (isThenable(output)) output = await output;
+      return clone(output);
+    } catch (err) {
+      const { body, status } = toErrorBody(err);
+      throw fromErrorBody(body, status);
     }
-    const headers = new Headers({ [HEADER_ACTOR_ID]: actorId, [HEADER_ENCODING]: "cbor" });
-    const request = new Request(`http://actor/action/${encodeURIComponent(name)}`, {
-      method: "POST",
-      headers,
-      body: encodeCbor({ args }),
-    });
-    void options;
-    const res = await this.#manager.sendRequest(actorId, request);
-    const body = decodeCbor(new Uint8Array(await res.arrayBuffer())) as { output?: unknown };
-    if (!res.ok) throw fromErrorBody(body, res.status);
-    return body.output;
   }
 
   async connect(query: ActorQuery, options: ConnectOptions): Promise<SocketLike> {
@@ -106,7 +90,7 @@ export class InlineClientDriver implements ClientDriver {
       headers.set(HEADER_CONN_TOKEN, options.resume.token);
       headers.set(HEADER_LAST_SEQ, String(options.resume.lastSeq));
     }
-    return await this.#manager.openWebSocket("/connect/websocket", actorId, { headers });
+    return await this.#dispatch.openWebSocket(actorId, "/connect/websocket", { headers });
   }
 
   async fetch(query: ActorQuery, path: string, init?: RequestInit): Promise<Response> {
@@ -114,13 +98,13 @@ export class InlineClientDriver implements ClientDriver {
     const request = new Request(`http://actor/raw/http${path}`, init);
     const headers = new Headers(request.headers);
     headers.set(HEADER_ACTOR_ID, actorId);
-    return await this.#manager.sendRequest(actorId, new Request(request, { headers }));
+    return await this.#dispatch.request(actorId, new Request(request, { headers }));
   }
 
   async websocket(query: ActorQuery, path: string, protocols?: string[]): Promise<SocketLike> {
     const actorId = await this.resolve(query);
     const headers = new Headers({ [HEADER_ACTOR_ID]: actorId });
-    return await this.#manager.openWebSocket(`/raw/websocket${path}`, actorId, {
+    return await this.#dispatch.openWebSocket(actorId, `/raw/websocket${path}`, {
       headers,
       protocols,
     });

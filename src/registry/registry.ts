@@ -13,15 +13,16 @@ import type { Logger } from "../actor/context.ts";
 import { ActorInstance } from "../actor/instance.ts";
 import { createActorRouter } from "../actor/router.ts";
 import { type Client, createClientWithDriver } from "../client/client.ts";
-import type { ActorDriver } from "../actor/driver.ts";
-import type { DriverFactory, ManagerDriver } from "../manager/driver.ts";
+import type { ActorDriver } from "../driver/actor_driver.ts";
+import type { DriverFactory, ManagerDriver } from "../driver/manager_driver.ts";
+import { ActorDispatch } from "../manager/dispatch.ts";
+import { forwardingHandlers } from "../manager/forwarding.ts";
 import { type CorsOptions, createManagerRouter, type ManagerRouter } from "../manager/router.ts";
 import { detectUpgrader, type Upgrader } from "../runtime/upgrade.ts";
 import { InlineClientDriver } from "./inline_driver.ts";
-import { forwardingHandlers } from "../actor/remote_messages.ts";
 import { MessageRouter } from "../messaging/message_router.ts";
 import type { ServerMessagingOptions } from "../messaging/types.ts";
-import { Metrics } from "./metrics.ts";
+import { Metrics } from "../manager/metrics.ts";
 
 /** Options of {@linkcode Registry.createServer}. */
 export interface ServerOptions {
@@ -33,8 +34,6 @@ export interface ServerOptions {
   cors?: CorsOptions;
   /** Bearer token for `GET /actors`; the listing is off without it. */
   operatorToken?: string;
-  /** Inline client settings. */
-  inline?: { fastPath?: boolean };
   /** Where logs go. @default {console} */
   logger?: (
     level: "debug" | "info" | "warn" | "error",
@@ -55,7 +54,6 @@ const serverSchema = z.object({
     maxAge: z.number().int().nonnegative().optional(),
   }).strict().optional(),
   operatorToken: z.string().min(16).optional(),
-  inline: z.object({ fastPath: z.boolean().default(true) }).strict().default({ fastPath: true }),
   logger: fn.optional(),
   messaging: z.object({
     mailboxCapacity: z.number().int().positive().optional(),
@@ -115,7 +113,7 @@ export class Registry<TActors extends ActorTypes = ActorTypes> {
         `Server options are invalid at "${issue?.path.join(".") ?? ""}": ${issue?.message}`,
       );
     }
-    return createServer(this, options, parsed.data.maxBodySize, parsed.data.inline.fastPath);
+    return createServer(this, options, parsed.data.maxBodySize);
   }
 }
 
@@ -132,7 +130,6 @@ function createServer<R extends Registry>(
   registry: R,
   options: ServerOptions,
   maxBodySize: number,
-  fastPath: boolean,
 ): Server<R> {
   const defs = registry.actors;
   const has = (name: string) => Object.hasOwn(defs, name);
@@ -142,12 +139,12 @@ function createServer<R extends Registry>(
   const late: {
     client?: Client<R>;
     loadActor?: (id: string) => Promise<ActorInstance>;
-    manager?: ManagerDriver;
+    dispatch?: ActorDispatch;
   } = {};
   const loadActor = (id: string) => late.loadActor!(id);
   const actorRouter = createActorRouter({ loadActor, maxBodySize });
-  // Messaging (issue 4): a message to an actor that is not loaded (or sleeps) loads it; its
-  // start() registers it. Actors of other processes get a forwarding participant.
+  // A message to an actor hosted here that is not loaded (or sleeps) loads it, and its
+  // start() registers it. Actors hosted elsewhere get a forwarding participant.
   const mo = options.messaging ?? {};
   const messaging = new MessageRouter({
     mailboxCapacity: mo.mailboxCapacity,
@@ -160,9 +157,10 @@ function createServer<R extends Registry>(
           code: l.error.code,
         })),
     resolve: async (id) => {
-      // Another process hosts the actor: forward through the driver.
-      if (!late.manager!.local) return forwardingHandlers(late.manager!, id);
-      let instance = await loadActor(id);
+      const host = late.dispatch!.hosted(id);
+      if (host === null) return forwardingHandlers(late.dispatch!, id);
+      // Every instance a driver hosts came from `createInstance` below.
+      let instance = (await host) as ActorInstance;
       if (!instance.running) instance = await loadActor(id); // it was going to sleep: load anew
       instance.attachMessaging();
       return null; // registered by attachMessaging, or actor_not_found
@@ -185,6 +183,7 @@ function createServer<R extends Registry>(
   const { manager, actor } = options.driver.create({
     actorRouter,
     hasActorType: has,
+    log: (level, message, data) => log(level, message, { ...data }),
     createInstance: (record, driver: ActorDriver) => {
       const def = defs[record.name];
       if (!def) {
@@ -197,10 +196,11 @@ function createServer<R extends Registry>(
     },
   });
   // Every instance a driver holds came from `createInstance` above, so it is an ActorInstance.
-  late.manager = manager;
+  const dispatch = late.dispatch = new ActorDispatch(manager);
   late.loadActor = (id) => actor.loadActor(id) as Promise<ActorInstance>;
   const router: ManagerRouter = createManagerRouter({
     manager,
+    dispatch,
     definitions: defs,
     maxBodySize,
     cors: options.cors,
@@ -210,7 +210,7 @@ function createServer<R extends Registry>(
     messaging: { router: messaging, auth: mo.auth },
   });
   const client = late.client = createClientWithDriver<R>(
-    new InlineClientDriver(manager, { fastPath, hasActorType: has }),
+    new InlineClientDriver(dispatch, { hasActorType: has }),
   );
   return {
     fetch: (request, env) => router.fetch(request, env as { upgradeWebSocket?: Upgrader }),

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { setup } from "../../mod.ts";
-import { counter } from "../suite/fixtures.ts";
+import { counter } from "../../src/driver/testing/fixtures.ts";
 import { memoryDriver } from "../../drivers/memory.ts";
 import { createClient } from "../../src/client/mod.ts";
 

@@ -57,7 +57,7 @@ export const lifecycleCases: SuiteGroup = {
     {
       name: "after a sleep the state is kept and vars are rebuilt",
       needs: ["sleep"],
-      kinds: ["inline", "inline-request", "remote-http"],
+      kinds: ["inline", "remote-http"],
       async fn({ client, key }) {
         const handle = client.lifecycle.getOrCreate(key(), { input: { label: "z" } });
         await handle.bumpVars();

@@ -4,7 +4,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { SocketLike } from "../../src/client/mod.ts";
+import type { SocketLike } from "../../client/mod.ts";
 import type { SuiteGroup } from "./harness.ts";
 import { rejectsWith } from "./_helpers.ts";
 

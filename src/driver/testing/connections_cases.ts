@@ -70,7 +70,7 @@ export const connectionCases: SuiteGroup = {
       name: "dispose() ends the connection on the server at once (onDisconnect runs)",
       // Over SSE a dispose only aborts the stream: the server keeps the
       // connection for its reconnect window (documented in sse_socket.ts).
-      kinds: ["inline", "inline-request", "remote-http", "remote-ws"],
+      kinds: ["inline", "remote-http", "remote-ws"],
       async fn({ client, key }) {
         const handle = client.chat.getOrCreate(key());
         const observer = handle.connect();

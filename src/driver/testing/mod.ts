@@ -1,21 +1,28 @@
 /**
- * The driver conformance suite. A driver's test file is one call:
+ * The driver conformance suite, for a driver's own test file under
+ * `deno test -A`: every behaviour of the product (keys, actions, events,
+ * connections, lifecycle, auth, raw HTTP and WebSockets, schedules,
+ * reconnects) runs once per client kind: `inline` (the inline client of
+ * server code), `remote-http` (stateless actions over HTTP, JSON),
+ * `remote-ws` (actions over a WebSocket connection, CBOR) and `remote-sse`
+ * (actions over an SSE connection, CBOR posts). Remote kinds start a real
+ * server on 127.0.0.1 and stop it.
  *
+ * A capability the driver lacks is skipped with a reason, so the report
+ * says why a case did not run.
+ *
+ * @example A driver's test file
  * ```ts ignore
- * import { runDriverSuite } from "./suite/mod.ts";
- * import { memoryDriver } from "../drivers/memory.ts";
- * runDriverSuite("memory", () => memoryDriver());
- * ```
+ * import { runDriverSuite } from "@switchyard/core/driver/testing";
+ * import { memoryDriver } from "@switchyard/core/drivers/memory";
  *
- * Every behaviour runs once per client kind: `inline` (the inline client's
- * fast path), `inline-request` (the inline client through the Request path),
- * `remote-http` (stateless actions over HTTP), `remote-ws` (actions over a
- * WebSocket connection, CBOR) and `remote-sse` (actions over an SSE
- * connection, CBOR posts). Remote kinds start a real server on 127.0.0.1.
+ * runDriverSuite("memory", () => memoryDriver());
+ * runDriverSuite("my-driver", () => myDriver(), { skip: { alarms: "no timers in this host" } });
+ * ```
  *
  * @module
  */
-import type { DriverFactory } from "../../mod.ts";
+import type { DriverFactory } from "../manager_driver.ts";
 import { actionCases } from "./actions_cases.ts";
 import { authCases } from "./auth_cases.ts";
 import { connectionCases } from "./connections_cases.ts";
@@ -45,7 +52,7 @@ export interface DriverSuiteOptions {
 }
 
 /** Every behaviour group, in run order. */
-export const SUITE_GROUPS: readonly SuiteGroup[] = [
+const SUITE_GROUPS: readonly SuiteGroup[] = [
   keyCases,
   actionCases,
   eventCases,
@@ -63,12 +70,12 @@ export const SUITE_GROUPS: readonly SuiteGroup[] = [
  * per behaviour and client kind, named `"<driver> <kind>: <group>: <case>"`.
  *
  * @param name The driver's name, for test names.
- * @param makeDriver Builds a fresh driver (called once per test).
+ * @param makeDriver Builds a fresh driver (called once per test; may be async).
  * @param options Capabilities to skip, with reasons.
  */
 export function runDriverSuite(
   name: string,
-  makeDriver: () => DriverFactory,
+  makeDriver: () => DriverFactory | Promise<DriverFactory>,
   options: DriverSuiteOptions = {},
 ): void {
   for (const group of SUITE_GROUPS) {
@@ -76,8 +83,9 @@ export function runDriverSuite(
       const missing = (c.needs ?? []).filter((cap) => options.skip?.[cap] !== undefined);
       for (const kind of c.kinds ?? CLIENT_KINDS) {
         if (options.kinds && !options.kinds.includes(kind)) continue;
+        const why = missing.map((cap) => `${cap}: ${options.skip![cap]}`).join("; ");
         Deno.test({
-          name: `${name} ${kind}: ${group.name}: ${c.name}`,
+          name: `${name} ${kind}: ${group.name}: ${c.name}${why ? ` (skipped, ${why})` : ""}`,
           ignore: missing.length > 0,
           fn: () => withHarness(kind, makeDriver, c.fn),
         });

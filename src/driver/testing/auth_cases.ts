@@ -8,7 +8,7 @@ import type { SuiteGroup } from "./harness.ts";
 import { rejectsWith } from "./_helpers.ts";
 
 const REMOTE = ["remote-http", "remote-ws", "remote-sse"] as const;
-const INLINE = ["inline", "inline-request"] as const;
+const INLINE = ["inline"] as const;
 const CREDENTIALS = { headers: { authorization: "Bearer letmein" } };
 
 export const authCases: SuiteGroup = {

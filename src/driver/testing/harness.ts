@@ -6,7 +6,9 @@
  *
  * @module
  */
-import type { DriverFactory, Server } from "../../mod.ts";
+import type { DriverFactory } from "../manager_driver.ts";
+import type { Server } from "../../registry/registry.ts";
+import { ActorDispatch } from "../../manager/dispatch.ts";
 import {
   type ActorHandleMethods,
   type Client,
@@ -14,17 +16,16 @@ import {
   type ClientOptions,
   createClientWithDriver,
   createRemoteDriver,
-} from "../../src/client/mod.ts";
-import { InlineClientDriver } from "../../src/registry/inline_driver.ts";
+} from "../../client/mod.ts";
+import { InlineClientDriver } from "../../registry/inline_driver.ts";
 import { registry, type SuiteRegistry } from "./fixtures.ts";
 
 /** The ways in the suite runs every behaviour over. */
-export type ClientKind = "inline" | "inline-request" | "remote-http" | "remote-ws" | "remote-sse";
+export type ClientKind = "inline" | "remote-http" | "remote-ws" | "remote-sse";
 
 /** Every client kind, in run order. */
 export const CLIENT_KINDS: readonly ClientKind[] = [
   "inline",
-  "inline-request",
   "remote-http",
   "remote-ws",
   "remote-sse",
@@ -63,7 +64,7 @@ export interface SuiteContext {
   key(): string[];
   /**
    * Actions the way this kind runs them: the handle itself for `inline`,
-   * `inline-request` and `remote-http`; a ready connection for `remote-ws`
+   * and `remote-http`; a ready connection for `remote-ws`
    * and `remote-sse`.
    */
   caller<H extends { connect(params?: unknown): unknown }>(
@@ -145,14 +146,10 @@ function gate(driver: ClientDriver): { driver: ClientDriver; hold(): void; relea
  */
 export async function withHarness(
   kind: ClientKind,
-  makeDriver: () => DriverFactory,
+  makeDriver: () => DriverFactory | Promise<DriverFactory>,
   fn: (ctx: SuiteContext) => Promise<void>,
 ): Promise<void> {
-  const server = registry.createServer({
-    driver: makeDriver(),
-    inline: { fastPath: kind !== "inline-request" },
-    logger: () => {},
-  });
+  const server = registry.createServer({ driver: await makeDriver(), logger: () => {} });
   const remote = kind in REMOTE;
   let http: Deno.HttpServer | undefined;
   let endpoint = "";
@@ -172,10 +169,11 @@ export async function withHarness(
   const clients: SuiteClient[] = [];
   const baseOptions: ClientOptions = { ...REMOTE[kind], reconnect: TEST_RECONNECT };
   const makeDriverFor = (headers?: Record<string, string>): ClientDriver =>
-    remote ? createRemoteDriver(endpoint, { headers }) : new InlineClientDriver(server.manager, {
-      fastPath: kind !== "inline-request",
-      hasActorType: (name) => Object.hasOwn(registry.actors, name),
-    });
+    remote
+      ? createRemoteDriver(endpoint, { headers })
+      : new InlineClientDriver(new ActorDispatch(server.manager), {
+        hasActorType: (name) => Object.hasOwn(registry.actors, name),
+      });
   const newClient = (options: ClientOptions & { headers?: Record<string, string> } = {}) => {
     const { headers, ...rest } = options;
     const c = createClientWithDriver<SuiteRegistry>(makeDriverFor(headers), {

@@ -6,7 +6,9 @@
  * @module
  */
 import { z } from "zod";
-import { actor, setup, UserError } from "../../mod.ts";
+import { actor } from "../../actor/definition.ts";
+import { UserError } from "../../common/errors.ts";
+import { setup } from "../../registry/registry.ts";
 
 /** Public counter with events. */
 export const counter = actor({

@@ -5,7 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { SwitchyardError } from "../../src/client/mod.ts";
+import type { SwitchyardError } from "../../client/mod.ts";
 
 /**
  * Asserts that a promise rejects with a coded error.
