@@ -73,6 +73,8 @@ export class ActorInstance implements LoadedActor {
   #flushQueued = false;
   #inStateChange = false;
   #inflight = 0;
+  /** Called when `#inflight` drops to 0 while `stop()` waits. */
+  #drained: (() => void) | undefined;
   #lastActive = Date.now();
   #idle: Deadline | undefined;
   #stopped: Promise<void> | undefined;
@@ -257,7 +259,7 @@ export class ActorInstance implements LoadedActor {
   }
 
   #hookDone(): void {
-    this.#inflight--;
+    if (--this.#inflight === 0) this.#drained?.();
     this.#lastActive = Date.now();
   }
 
@@ -338,6 +340,14 @@ export class ActorInstance implements LoadedActor {
   async #finishAction(out: unknown, name: string): Promise<unknown> {
     try {
       if (isThenable(out)) out = await this.#withTimeout(Promise.resolve(out), name);
+      if (this.#status === "stopped") {
+        // The final flush of a shutdown went out before this action ended.
+        throw publicError(
+          "actor_stopped",
+          503,
+          `Actor "${this.record.name}" stopped before action "${name}" finished`,
+        );
+      }
       if (this.def.options.durable && this.#store.dirty) await this.saveNow();
     } catch (err) {
       this.#actionDone(name, true, err);
@@ -349,7 +359,7 @@ export class ActorInstance implements LoadedActor {
 
   /** Bookkeeping after an action: in-flight count, activity, metrics, errors reported. */
   #actionDone(name: string, failed: boolean, err?: unknown): void {
-    this.#inflight--;
+    if (--this.#inflight === 0) this.#drained?.();
     this.#lastActive = Date.now();
     this.host.onAction?.(this.record.name, !failed);
     if (failed) this.reportError(err, `action "${name}"`);
@@ -506,18 +516,43 @@ export class ActorInstance implements LoadedActor {
     return this.#stopped;
   }
 
-  /** Stops the instance for a server shutdown: connections closed, state flushed. */
+  /**
+   * Stops the instance for a server shutdown. New calls are refused with
+   * `actor_stopped` at once; the actions and hooks already running may finish
+   * (for at most the action timeout) and their changes are written by the
+   * final flush, before this resolves. An action still running after that is
+   * abandoned: its caller gets `actor_stopped`, never an acknowledgement of a
+   * change that was not written. Connections close with 1001 (going away:
+   * clients resume on the next server).
+   */
   stop(): Promise<void> {
     if (this.#status === "stopping" || this.#status === "stopped") return this.whenStopped();
     this.#status = "stopping";
     this.#detachMessaging();
     this.#stopped = (async () => {
       this.#idle?.cancel();
+      await this.#drain(this.def.options.actionTimeout);
       this.#connections?.closeAll(1001, "Server is shutting down");
       await this.saveNow().catch(() => {});
       this.#status = "stopped";
     })();
     return this.#stopped;
+  }
+
+  /** Resolves once no action or hook runs, or after `ms`. */
+  #drain(ms: number): Promise<void> {
+    if (this.#inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const d = deadlines.add(ms, () => {
+        this.#drained = undefined;
+        resolve();
+      });
+      this.#drained = () => {
+        d.cancel();
+        this.#drained = undefined;
+        resolve();
+      };
+    });
   }
 
   /** Marks activity (keeps the actor awake). */
