@@ -281,7 +281,7 @@ export type AnyActorDefinition = ActorDefinition<any, any, any, any, any, any, a
 /**
  * Defines an actor type.
  *
- * @param config State, actions, hooks and options (DESIGN.md §2).
+ * @param config State, actions, hooks and options.
  * @returns The definition, for `setup({ use })`.
  * @throws {SwitchyardError} `invalid_config` when a key is unknown or of the wrong type.
  *

@@ -79,7 +79,7 @@ export class ActorInstance implements LoadedActor {
   #idle: Deadline | undefined;
   #stopped: Promise<void> | undefined;
   #ctx: Ctx | undefined;
-  // --- messaging wiring (issue 4) ---
+  // --- messaging wiring ---
   #messages: Participant | undefined;
   #registered = false;
 
@@ -165,7 +165,7 @@ export class ActorInstance implements LoadedActor {
     this.attachMessaging();
   }
 
-  // --- messaging wiring (issue 4) ---
+  // --- messaging wiring ---
 
   /** `c.messages`: the server's message router as this actor. */
   get messages(): Participant {

@@ -1,5 +1,5 @@
 /**
- * The actor router: the endpoints inside an actor (DESIGN.md §1), reached only
+ * The actor router: the endpoints inside an actor, reached only
  * through a driver. One router serves every actor of a process (the actor id
  * travels in `x-sy-actor-id`, set by the manager): a Hono app per actor would
  * cost kilobytes per idle actor for nothing. On Cloudflare each Durable Object

@@ -1,6 +1,6 @@
 /**
  * One shared timer for many deadlines. A `setTimeout` per request is costly on
- * Deno (see TOOLCHAIN.md); here deadlines with the same duration share a FIFO
+ * Deno; here deadlines with the same duration share a FIFO
  * queue (appended in deadline order), and a single timer is armed for the
  * earliest live deadline. Cancelling is O(1) (a flag); queues are compacted
  * when cancelled entries outnumber live ones. The timer is cleared whenever no

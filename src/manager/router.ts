@@ -1,5 +1,5 @@
 /**
- * The manager router (Hono): the public endpoints of DESIGN.md §1. For every
+ * The manager router (Hono): the public endpoints of the server. For every
  * request it reads the actor query, runs the actor type's `onAuth` with the
  * request's intents, resolves the actor id through the `ManagerDriver`, builds
  * a fresh standard `Request` for the actor router and hands it (or the
@@ -316,7 +316,7 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
   }
 
   app.get("/actors/connect/websocket", (c) => upgrade(c, "/connect/websocket"));
-  // --- messaging (issue 4): the message router's endpoint for outside clients ---
+  // The message router's endpoint for outside clients.
   app.get("/messages", async (c) => {
     const request = c.req.raw;
     const messaging = options.messaging;

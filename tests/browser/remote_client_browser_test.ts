@@ -22,7 +22,7 @@ const ROOT = new URL("../../", import.meta.url);
 const ESBUILD = new URL("node_modules/.bin/esbuild", ROOT).pathname;
 /** Deadline of each browser step and server-side wait. */
 const DEADLINE_MS = 20_000;
-/** Flags that keep Chromium quiet on a closed network (see TOOLCHAIN.md). */
+/** Flags that keep Chromium quiet on a closed network. */
 const CHROMIUM_ARGS = ("--no-sandbox --disable-gpu --disable-quic --no-first-run " +
   "--disable-background-networking --disable-component-update --disable-sync").split(" ");
 const ESBUILD_ARGS = "--bundle --format=esm --platform=browser --target=es2022 --log-level=warning"
