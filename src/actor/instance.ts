@@ -42,8 +42,12 @@ export interface InstanceHost {
   client(): unknown;
   /** A logger for one actor. */
   logger(name: string, actorId: string): Logger;
-  /** Called for every action run (metrics). */
-  onAction?(name: string, ok: boolean): void;
+  /** Called for every action run (metrics): actor type, outcome, duration in ms. */
+  onAction?(name: string, ok: boolean, ms: number): void;
+  /** Called after every state write (metrics): outcome, duration in ms, bytes written. */
+  onStateWrite?(ok: boolean, ms: number, bytes: number): void;
+  /** Called when an instance starts serving and when it has stopped or slept. */
+  onLifecycle?(instance: ActorInstance, event: "started" | "stopped"): void;
   /** The server's message router; the instance registers itself there while it runs. */
   messaging?: MessageRouter;
 }
@@ -163,6 +167,7 @@ export class ActorInstance implements LoadedActor {
     if (store.events.length) await store.armAlarm();
     this.#armIdle();
     this.attachMessaging();
+    this.host.onLifecycle?.(this, "started");
   }
 
   // --- messaging wiring ---
@@ -316,6 +321,7 @@ export class ActorInstance implements LoadedActor {
     }
     this.#assertRunning();
     this.#inflight++;
+    const t0 = performance.now();
     let out: unknown;
     try {
       if (typeof entry === "function") {
@@ -327,17 +333,17 @@ export class ActorInstance implements LoadedActor {
         );
       }
     } catch (err) {
-      this.#actionDone(name, true, err);
+      this.#actionDone(name, t0, true, err);
       throw err;
     }
     if (isThenable(out) || (this.def.options.durable && this.#store.dirty)) {
-      return this.#finishAction(out, name);
+      return this.#finishAction(out, name, t0);
     }
-    this.#actionDone(name, false);
+    this.#actionDone(name, t0, false);
     return unwrap(out);
   }
 
-  async #finishAction(out: unknown, name: string): Promise<unknown> {
+  async #finishAction(out: unknown, name: string, t0: number): Promise<unknown> {
     try {
       if (isThenable(out)) out = await this.#withTimeout(Promise.resolve(out), name);
       if (this.#status === "stopped") {
@@ -350,18 +356,18 @@ export class ActorInstance implements LoadedActor {
       }
       if (this.def.options.durable && this.#store.dirty) await this.saveNow();
     } catch (err) {
-      this.#actionDone(name, true, err);
+      this.#actionDone(name, t0, true, err);
       throw err;
     }
-    this.#actionDone(name, false);
+    this.#actionDone(name, t0, false);
     return unwrap(out);
   }
 
   /** Bookkeeping after an action: in-flight count, activity, metrics, errors reported. */
-  #actionDone(name: string, failed: boolean, err?: unknown): void {
+  #actionDone(name: string, t0: number, failed: boolean, err?: unknown): void {
     if (--this.#inflight === 0) this.#drained?.();
     this.#lastActive = Date.now();
-    this.host.onAction?.(this.record.name, !failed);
+    this.host.onAction?.(this.record.name, !failed, performance.now() - t0);
     if (failed) this.reportError(err, `action "${name}"`);
   }
 
@@ -506,6 +512,7 @@ export class ActorInstance implements LoadedActor {
       }
       await this.saveNow().catch(() => {});
       this.#status = "stopped";
+      this.host.onLifecycle?.(this, "stopped");
       try {
         await this.#driver.sleep(this.record.actorId);
       } catch (err) {
@@ -535,6 +542,7 @@ export class ActorInstance implements LoadedActor {
       this.#connections?.closeAll(1001, "Server is shutting down");
       await this.saveNow().catch(() => {});
       this.#status = "stopped";
+      this.host.onLifecycle?.(this, "stopped");
     })();
     return this.#stopped;
   }
@@ -553,6 +561,24 @@ export class ActorInstance implements LoadedActor {
         resolve();
       };
     });
+  }
+
+  /** Forwards a state write's figures to the host (metrics). */
+  onStateWrite(ok: boolean, ms: number, bytes: number): void {
+    this.host.onStateWrite?.(ok, ms, bytes);
+  }
+
+  /**
+   * What an operator sees of this instance.
+   *
+   * @returns Status, open connections and the size of the stored record.
+   */
+  describe(): { status: string; connections: number; stateBytes: number } {
+    return {
+      status: this.#status,
+      connections: this.#connections?.live.size ?? 0,
+      stateBytes: this.#store.size,
+    };
   }
 
   /** Marks activity (keeps the actor awake). */

@@ -36,6 +36,8 @@ export interface PersistenceOwner {
   readonly record: { readonly actorId: string };
   /** The actor's logger. */
   readonly log: Logger;
+  /** Told of every write: outcome, duration in ms, bytes. */
+  onStateWrite?(ok: boolean, ms: number, bytes: number): void;
 }
 
 /** The stored side of one actor. */
@@ -46,6 +48,8 @@ export class Persistence {
   events: ScheduledEvent[] = [];
   /** Changed since the last write. */
   dirty = false;
+  /** Bytes of the last record read or written (0 before either). */
+  size = 0;
   #driver: ActorDriver;
   #owner: PersistenceOwner;
   #timer: Deadline | undefined;
@@ -76,6 +80,7 @@ export class Persistence {
    */
   restore(bytes: Uint8Array): void {
     const p = decodeCbor(bytes) as Persisted;
+    this.size = bytes.byteLength;
     this.raw = p.state;
     this.events = p.schedule ?? [];
   }
@@ -108,9 +113,13 @@ export class Persistence {
       if (!this.dirty) return;
       this.dirty = false;
       const bytes = encodeCbor({ v: 1, state: this.raw, schedule: this.events } as Persisted);
+      const t0 = performance.now();
       try {
         await this.#driver.writeState(this.#owner.record.actorId, bytes);
+        this.size = bytes.byteLength;
+        this.#owner.onStateWrite?.(true, performance.now() - t0, bytes.byteLength);
       } catch (err) {
+        this.#owner.onStateWrite?.(false, performance.now() - t0, bytes.byteLength);
         this.dirty = true;
         this.#owner.log.error("Saving state failed", { error: String(err) });
         throw err;

@@ -12,6 +12,7 @@ import { cors } from "hono/cors";
 import { readBody } from "../common/body.ts";
 import { parseEncoding } from "../common/encoding.ts";
 import { publicError, SwitchyardError } from "../common/errors.ts";
+import { safeEqual } from "../common/ids.ts";
 import type { SocketLike } from "../common/socket.ts";
 import { bufferMessages } from "../common/buffered_socket.ts";
 import type { AnyActorDefinition } from "../actor/definition.ts";
@@ -64,6 +65,11 @@ export interface ManagerRouterOptions {
   upgrader?: Upgrader;
   /** Metrics sink. */
   metrics: Metrics;
+  /**
+   * What `GET /actors` shows of an actor loaded in this process (status,
+   * connections, state size), or `undefined` when it is not loaded here.
+   */
+  inspect?(actorId: string): object | undefined;
   /** The way into actors (one per server); a new one over `manager` when absent. */
   dispatch?: ActorDispatch;
   /** The message router and the auth hook of `GET /messages` (off without `auth`). */
@@ -153,7 +159,7 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
 
   app.get("/actors", async (c) => {
     const token = options.operatorToken;
-    if (!token || c.req.header("authorization") !== `Bearer ${token}`) {
+    if (!token || !safeEqual(c.req.header("authorization") ?? "", `Bearer ${token}`)) {
       throw publicError("forbidden", 403, "Listing actors needs the operator token");
     }
     const limit = Number(c.req.query("limit") ?? 100);
@@ -161,7 +167,9 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
       throw publicError("invalid_request", 400, 'Query parameter "limit" must be 1 to 10000');
     }
     const name = c.req.query("name");
-    return Response.json({ actors: await manager.listActors({ name, limit }) });
+    const records = await manager.listActors({ name, limit });
+    const actors = records.map((r) => ({ ...r, live: options.inspect?.(r.actorId) ?? null }));
+    return Response.json({ actors });
   });
 
   app.post("/actors/resolve", async (c) => {

@@ -34,7 +34,17 @@ export interface ServerOptions {
   cors?: CorsOptions;
   /** Bearer token for `GET /actors`; the listing is off without it. */
   operatorToken?: string;
-  /** Where logs go. @default {console} */
+  /**
+   * Least level the built-in logger writes. @default {"info"}
+   */
+  logLevel?: "debug" | "info" | "warn" | "error";
+  /**
+   * Format of the built-in logger: one line of text, or one JSON object per
+   * line (`{"time","level","msg",...data}`) for log collectors.
+   * @default {"text"}
+   */
+  logFormat?: "text" | "json";
+  /** Where logs go instead of the built-in logger (`logLevel` does not apply). */
   logger?: (
     level: "debug" | "info" | "warn" | "error",
     message: string,
@@ -55,6 +65,8 @@ const serverSchema = z.object({
   }).strict().optional(),
   operatorToken: z.string().min(16).optional(),
   logger: fn.optional(),
+  logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  logFormat: z.enum(["text", "json"]).default("text"),
   messaging: z.object({
     mailboxCapacity: z.number().int().positive().optional(),
     defaultTimeout: z.number().positive().optional(),
@@ -113,28 +125,48 @@ export class Registry<TActors extends ActorTypes = ActorTypes> {
         `Server options are invalid at "${issue?.path.join(".") ?? ""}": ${issue?.message}`,
       );
     }
-    return createServer(this, options, parsed.data.maxBodySize);
+    const log = options.logger ?? consoleLogger(parsed.data.logLevel, parsed.data.logFormat);
+    return createServer(this, options, parsed.data.maxBodySize, log);
   }
 }
 
+const LEVELS = { debug: 0, info: 1, warn: 2, error: 3 } as const;
+type Level = keyof typeof LEVELS;
+
+/**
+ * The built-in logger: `console` at `level` and above, as text or JSON lines.
+ *
+ * @param level Least level written.
+ * @param format Text or JSON lines.
+ * @returns The logger.
+ */
 function consoleLogger(
-  level: "debug" | "info" | "warn" | "error",
-  message: string,
-  data: Record<string, unknown>,
-): void {
-  if (level === "debug") return;
-  console[level](`switchyard: ${message}`, data);
+  level: Level,
+  format: "text" | "json",
+): (level: Level, message: string, data: Record<string, unknown>) => void {
+  const least = LEVELS[level];
+  return (level, message, data) => {
+    if (LEVELS[level] < least) return;
+    const method = level === "debug" ? "log" : level;
+    if (format === "json") {
+      console[method](
+        JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...data }),
+      );
+    } else console[method](`switchyard ${level}: ${message}`, data);
+  };
 }
 
 function createServer<R extends Registry>(
   registry: R,
   options: ServerOptions,
   maxBodySize: number,
+  log: NonNullable<ServerOptions["logger"]>,
 ): Server<R> {
   const defs = registry.actors;
   const has = (name: string) => Object.hasOwn(defs, name);
   const metrics = new Metrics();
-  const log = options.logger ?? consoleLogger;
+  // Instances of this process that serve (for gauges and the operator listing).
+  const live = new Map<string, ActorInstance>();
   // Filled in below, once the driver exists (the router and instances need them first).
   const late: {
     client?: Client<R>;
@@ -178,7 +210,13 @@ function createServer<R extends Registry>(
         error: (m, d) => log("error", m, { ...tag, ...d }),
       };
     },
-    onAction: (name: string, ok: boolean) => metrics.action(name, ok),
+    onAction: (name: string, ok: boolean, ms: number) => metrics.action(name, ok, ms),
+    onStateWrite: (ok: boolean, ms: number, bytes: number) => metrics.stateWrite(ok, ms, bytes),
+    onLifecycle(instance: ActorInstance, event: "started" | "stopped") {
+      const id = instance.record.actorId;
+      if (event === "started") live.set(id, instance);
+      else if (live.get(id) === instance) live.delete(id);
+    },
   };
   const { manager, actor } = options.driver.create({
     actorRouter,
@@ -208,6 +246,17 @@ function createServer<R extends Registry>(
     upgrader: detectUpgrader(),
     metrics,
     messaging: { router: messaging, auth: mo.auth },
+    inspect: (id) => live.get(id)?.describe(),
+  });
+  metrics.watch({
+    actorsLoaded: () => live.size,
+    connectionsOpen: () => {
+      let n = 0;
+      for (const a of live.values()) n += a.describe().connections;
+      return n;
+    },
+    mailboxDepth: () => messaging.stats.queued,
+    extra: () => "",
   });
   const client = late.client = createClientWithDriver<R>(
     new InlineClientDriver(dispatch, { hasActorType: has }),
