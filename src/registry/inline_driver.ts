@@ -25,6 +25,7 @@ import {
   HEADER_LAST_SEQ,
 } from "../protocol/headers.ts";
 import { type ActorQuery, queryName } from "../protocol/query.ts";
+import { checkActionArgs } from "../protocol/messages.ts";
 import type { ManagerDriver } from "../manager/driver.ts";
 import { assertActorType, resolveQuery } from "../manager/resolve.ts";
 
@@ -69,6 +70,7 @@ export class InlineClientDriver implements ClientDriver {
     args: unknown[],
     options: { encoding: Encoding },
   ): Promise<unknown> {
+    checkActionArgs(args);
     const actorId = await this.resolve(query);
     if (this.#fast) {
       try {
