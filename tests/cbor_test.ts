@@ -139,3 +139,106 @@ Deno.test("CBOR refuses hostile input with an error, without big allocations", (
   // Still works afterwards.
   assert.deepEqual(decodeCborValue(encodeCborValue({ ok: true })), { ok: true });
 });
+
+Deno.test("CBOR keeps the wire forms clients and stored state use (dates, integers past 32 bits, bigints, -0, typed arrays)", () => {
+  class Point {
+    x = 1;
+    y = 2;
+  }
+  const cases: [unknown, string][] = [
+    [new Date(0), "c100"],
+    [new Date(-1000), "c120"],
+    [new Date(1500), "c1fb3ff8000000000000"],
+    [new Date(1_700_000_000_123), "c1fb41d954fc4007df3b"],
+    [new Date(2 ** 32 * 1000), "c11b0000000100000000"],
+    [2 ** 40, "1b0000010000000000"],
+    [-(2 ** 40), "3b000000ffffffffff"],
+    [2 ** 53 - 1, "1b001fffffffffffff"],
+    [2 ** 53, "fb4340000000000000"],
+    [-0, "fb8000000000000000"],
+    [0.5, "fb3fe0000000000000"],
+    [0n, "c240"],
+    [12n, "c2410c"],
+    [-5n, "c34104"],
+    [2n ** 63n, "c2488000000000000000"],
+    [new Int16Array([1, -2]), "d84d440100feff"],
+    [new Float32Array([1.5]), "d855440000c03f"],
+    [new ArrayBuffer(2), "420000"],
+    [new Map([[1, 2]]), "d90103a10102"],
+    [new Set(["a"]), "d90102816161"],
+    [new Point(), "a2617801617902"],
+    [new Error("x"), "a0"],
+    [
+      Object.fromEntries(Array.from({ length: 24 }, (_, i) => [String.fromCharCode(97 + i), i])),
+      "b818616100616201616302616403616504616605616706616807616908616a09616b0a616c0b616d0c616e0d" +
+      "616f0e61700f617110617211617312617413617514617615617716617817",
+    ],
+    ["\ud800", "63efbfbd"], // a lone surrogate is written as U+FFFD, as TextEncoder does
+  ];
+  for (const [value, expected] of cases) {
+    assert.equal(hex(encodeCborValue(value)), expected, String(value));
+  }
+  for (const v of [2 ** 40, -(2 ** 40), -0, 0n, 12n, -5n, new Date(-1000)]) {
+    assert.deepEqual(decodeCborValue(encodeCborValue(v)), v);
+  }
+});
+
+Deno.test("CBOR reads tags other libraries act on as their plain content", () => {
+  const cases: [string, unknown][] = [
+    ["d81b82654572726f726178", ["Error", "x"]], // generic object: no Error is built
+    ["d81c8101", [1]], // shareable value
+    ["d81d00", 0], // shared reference
+    ["d9d9f701", 1], // self-described CBOR
+    ["d8408101", [1]], // tag 64 (a byte array tag) around an array
+  ];
+  for (const [input, expected] of cases) {
+    assert.deepEqual(decodeCborValue(unhex(input)), expected, input);
+  }
+  // cbor-x's record tags define structures: here they are content like any other.
+  assert.deepEqual(decodeCborValue(unhex("d9dfff83016161820203")), [1, "a", [2, 3]]);
+  assert.deepEqual(decodeCborValue(unhex("d9dffe820000")), [0, 0]);
+});
+
+Deno.test("CBOR keeps an own __proto__ key in nested, indefinite and repeated maps", () => {
+  const nested = decodeCborValue(
+    unhex("a1616181a2695f5f70726f746f5f5fa16178016179bf695f5f70726f746f5f5f02ff"),
+  ) as { a: [Record<string, unknown>] };
+  const inner = nested.a[0]!;
+  assert.deepEqual(Object.keys(inner), ["__proto__", "y"]);
+  assert.equal(Object.getPrototypeOf(inner), Object.prototype);
+  assert.deepEqual(Object.getOwnPropertyDescriptor(inner, "__proto__")?.value, { x: 1 });
+  assert.deepEqual(Object.keys(inner.y as object), ["__proto__"]);
+  // Next to a "__proto_" key, both stay.
+  const both = decodeCborValue(unhex("a2695f5f70726f746f5f5f01685f5f70726f746f5f02")) as object;
+  assert.deepEqual(Object.entries(both), [["__proto__", 1], ["__proto_", 2]]);
+  // Under tag 259 it is a Map key like any other.
+  const map = decodeCborValue(unhex("d90103a1695f5f70726f746f5f5f01")) as Map<string, number>;
+  assert.equal(map.get("__proto__"), 1);
+  assert.equal(({} as { x?: number }).x, undefined);
+});
+
+Deno.test("CBOR refuses nested and tagged hostile lengths without allocating for them", () => {
+  const bad = [
+    "81".repeat(100) + "9a7fffffff", // a huge array deep inside
+    "829a0100000000", // an array of 16M items after one item
+    "d9010381bb7fffffffffffffff", // a huge map under tag 259
+    "d9010281ba7fffffff", // a huge map inside a set
+    "c25a7fffffff", // a huge bignum
+    "d84d5a7fffffff00", // a huge typed array
+    "5f5a7fffffffff", // a huge chunk of an indefinite string
+    "9f" + "9f".repeat(600), // indefinite arrays nested 600 deep
+    "c6".repeat(100_000), // tags and nothing in them
+    "d901039f01ff", // tag 259 holding an array
+    "c1c101", // a tag inside a date tag
+    "9fc6ff", // a tag with a break for content
+    "e0", // a simple value cbor-x reads as a packed value
+    "bf01ff", // an indefinite map that ends after a key
+  ];
+  for (const input of bad) {
+    assert.throws(() => decodeCborValue(unhex(input)), Error, input.slice(0, 40));
+  }
+  assert.deepEqual(decodeCborValue(unhex("81".repeat(511) + "00")), nest(511));
+  function nest(n: number): unknown {
+    return n === 0 ? 0 : [nest(n - 1)];
+  }
+});

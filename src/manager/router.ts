@@ -221,6 +221,7 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
 
   app.all("/actors/raw/http/*", async (c) => {
     const request = c.req.raw;
+    assertForwardableMethod(request.method);
     const { record, auth } = await admit(manager, definitions, request, "action");
     const url = new URL(request.url);
     const rest = url.pathname.slice("/actors/raw/http".length) || "/";
@@ -384,4 +385,25 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
       return name !== undefined ? runHttpAction(request, name, true) : viaHono(request, env);
     },
   };
+}
+
+const FORWARDABLE = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
+/**
+ * Refuses a method that a `Request` cannot carry to the actor (`TRACE`,
+ * `TRACK`, `CONNECT`: the Fetch standard forbids them).
+ *
+ * @throws {SwitchyardError} `method_not_allowed` (405).
+ */
+function assertForwardableMethod(method: string): void {
+  if (FORWARDABLE.has(method)) return;
+  try {
+    new Request("http://actor/", { method });
+  } catch {
+    throw publicError(
+      "method_not_allowed",
+      405,
+      `Method "${method.slice(0, 32)}" is not allowed on raw HTTP`,
+    );
+  }
 }

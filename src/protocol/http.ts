@@ -6,6 +6,7 @@
 import { utf8 } from "../common/body.ts";
 import { decode, decodeJson, encodeCbor, type Encoding } from "../common/encoding.ts";
 import { publicError, toErrorBody } from "../common/errors.ts";
+import { checkActionArgs } from "./messages.ts";
 
 const JSON_TYPE = "application/json";
 const CBOR_TYPE = "application/cbor";
@@ -41,7 +42,8 @@ export function encodedResponse(value: unknown, status: number, encoding: Encodi
  * @param bytes The body.
  * @param encoding JSON or CBOR.
  * @returns The positional arguments.
- * @throws {SwitchyardError} `malformed_body` (400) when it is not such an object.
+ * @throws {SwitchyardError} `malformed_body` (400) when it is not such an object,
+ * `too_many_arguments` (400) past 256 arguments (`MAX_ACTION_ARGS`).
  */
 export function decodeActionArgs(bytes: Uint8Array, encoding: Encoding): unknown[] {
   return actionArgs(encoding === "cbor" ? decode(bytes) : decodeJson(utf8(bytes)));
@@ -52,7 +54,8 @@ export function decodeActionArgs(bytes: Uint8Array, encoding: Encoding): unknown
  *
  * @param body The decoded body.
  * @returns The positional arguments.
- * @throws {SwitchyardError} `malformed_body` (400) when it is not such an object.
+ * @throws {SwitchyardError} `malformed_body` (400) when it is not such an object,
+ * `too_many_arguments` (400) past 256 arguments (`MAX_ACTION_ARGS`).
  */
 export function actionArgs(body: unknown): unknown[] {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -62,7 +65,7 @@ export function actionArgs(body: unknown): unknown[] {
   if (!Array.isArray(args)) {
     throw publicError("malformed_body", 400, 'Body field "args" must be a list');
   }
-  return args;
+  return checkActionArgs(args);
 }
 
 /**

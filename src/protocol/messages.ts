@@ -95,6 +95,32 @@ export const MAX_MESSAGES_PER_FRAME = 1000;
 export const NAME_MAX_LENGTH = 256;
 
 /**
+ * The most arguments one action call takes, over every way in (HTTP,
+ * WebSocket, SSE and the inline client). More answer `too_many_arguments`
+ * (400): the arguments are spread into the handler, and a spread of ~100,000
+ * values overflows the stack.
+ */
+export const MAX_ACTION_ARGS = 256;
+
+/**
+ * Refuses an argument list longer than {@linkcode MAX_ACTION_ARGS}.
+ *
+ * @param args The positional arguments.
+ * @param metadata Extra metadata for the error (e.g. the message `id`).
+ * @returns `args`.
+ * @throws {SwitchyardError} `too_many_arguments` (400) with the `limit` as metadata.
+ */
+export function checkActionArgs(args: unknown[], metadata?: Record<string, unknown>): unknown[] {
+  if (args.length <= MAX_ACTION_ARGS) return args;
+  throw publicError(
+    "too_many_arguments",
+    400,
+    `Action takes at most ${MAX_ACTION_ARGS} arguments, got ${args.length}`,
+    { ...metadata, limit: MAX_ACTION_ARGS },
+  );
+}
+
+/**
  * Validates a decoded client message.
  *
  * @param v The decoded frame.
@@ -119,7 +145,12 @@ export function parseClientMessage(v: unknown): ClientMessage {
           id: m.id,
         });
       }
-      return { t: "action", id: m.id as number, name: m.name, args: (m.args as unknown[]) ?? [] };
+      return {
+        t: "action",
+        id: m.id as number,
+        name: m.name,
+        args: checkActionArgs((m.args as unknown[]) ?? [], { id: m.id }),
+      };
     case "sub":
     case "unsub":
       if (typeof m.event !== "string" || m.event.length > NAME_MAX_LENGTH) {

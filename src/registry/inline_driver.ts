@@ -26,6 +26,7 @@ import {
   HEADER_LAST_SEQ,
 } from "../protocol/headers.ts";
 import { type ActorQuery, queryName } from "../protocol/query.ts";
+import { checkActionArgs } from "../protocol/messages.ts";
 import type { ActorDispatch } from "../manager/dispatch.ts";
 import { assertActorType, resolveQuery } from "../manager/resolve.ts";
 import { isThenable } from "../common/thenable.ts";
@@ -65,6 +66,7 @@ export class InlineClientDriver implements ClientDriver {
     args: unknown[],
     _options: { encoding: Encoding },
   ): Promise<unknown> {
+    checkActionArgs(args);
     const actorId = await this.resolve(query);
     try {
       let output = this.#dispatch.action(actorId, name, args.map(clone));

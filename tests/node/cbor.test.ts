@@ -1,12 +1,14 @@
 /**
  * The CBOR codec under Node 24: values round trip, a `Buffer` (a `Uint8Array`
- * subclass) is read and written as bytes, and what cbor-x writes is read.
+ * subclass) is read and written as bytes, what cbor-x writes is read, and no
+ * native addon is loaded.
  * Run: ./node_modules/.bin/node --test tests/node/cbor.test.ts
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { test } from "node:test";
-import { encode as cborxEncode } from "cbor-x";
+import { isNativeAccelerationEnabled } from "cbor-x/decode";
+import { encode as cborxEncode } from "cbor-x/encode";
 import { decodeCborValue, encodeCborValue } from "../../src/common/cbor.ts";
 
 test("CBOR values round trip under Node", () => {
@@ -32,4 +34,12 @@ test("a Buffer is written as bytes and can be read from", () => {
 test("CBOR reads what cbor-x writes under Node", () => {
   const value = { a: [1, "two", null, true], m: new Map([["k", 1]]), d: new Date(5) };
   assert.deepEqual(decodeCborValue(new Uint8Array(cborxEncode(value))), value);
+});
+
+test("CBOR under Node loads no native addon and answers plain Uint8Arrays", () => {
+  const bytes = encodeCborValue({ b: new Uint8Array([1]) });
+  assert.equal(Object.getPrototypeOf(bytes), Uint8Array.prototype);
+  const back = decodeCborValue(bytes) as { b: Uint8Array };
+  assert.equal(Object.getPrototypeOf(back.b), Uint8Array.prototype);
+  assert.equal(isNativeAccelerationEnabled, false);
 });
