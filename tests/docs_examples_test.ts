@@ -148,3 +148,11 @@ Deno.test("clients.md: a raw WebSocket reaches onWebSocket with the path relativ
     await s.close();
   }
 });
+
+Deno.test("CHANGELOG.md: createServer() rejects the removed inline.fastPath option", () => {
+  const options = { driver: memoryDriver(), inline: { fastPath: false } };
+  assert.throws(
+    () => registry.createServer(options as Parameters<typeof registry.createServer>[0]),
+    (e: SwitchyardError) => e.code === "invalid_config" && e.message.includes('"inline"'),
+  );
+});
