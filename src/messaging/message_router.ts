@@ -55,6 +55,27 @@ export interface MessageRouterOptions {
 /** What `send` returns once the message is in a registered participant's mailbox. */
 export const SENT: Promise<void> = Promise.resolve();
 
+/**
+ * Sends like `MessageRouter.send` but returns a refusal (`actor_not_found`,
+ * `mailbox_full`) instead of a rejected promise, so the socket endpoint can
+ * answer it in command order. For this folder only.
+ */
+export let trySend: (
+  router: MessageRouter,
+  target: string,
+  data: unknown,
+  from: string,
+) => Promise<void> | Error;
+
+function ignore(): void {}
+
+/** A rejected promise that is already handled: a caller may ignore it safely. */
+function refused(error: unknown): Promise<never> {
+  const p = Promise.reject(error);
+  p.catch(ignore);
+  return p;
+}
+
 function defaultDeadLetter(letter: DeadLetter): void {
   if (letter.error.code === "handler_failed") console.error(letter.error);
 }
@@ -191,30 +212,47 @@ export class MessageRouter {
   }
 
   /**
-   * Sends a one-way message, acknowledged when enqueued: it returns (or
-   * throws) synchronously. When the target is registered the message is in
-   * its mailbox and the returned promise is already resolved. When it is
-   * being resolved (woken) the message waits in its pending mailbox and the
+   * Sends a one-way message, acknowledged when enqueued: the message is in
+   * the target's mailbox (or refused) when `send` returns. When the target is
+   * registered the returned promise is already resolved. When it is being
+   * resolved (woken) the message waits in its pending mailbox and the
    * promise settles once the target is known: it resolves when the target
    * registers and rejects with `actor_not_found` (or the resolver's error)
    * when it does not exist; the message then also goes to the dead-letter
-   * hook. The promise is pre-handled: ignoring it is safe.
+   * hook. A refused message (`mailbox_full`, an unknown target) rejects the
+   * promise; `send` never throws. The promise is pre-handled: ignoring it is
+   * safe (and loses a refused message silently).
    *
    * @param target Participant id.
    * @param data The payload.
    * @param options The sender.
    * @returns A promise of the target being known (see above).
-   * @throws {SwitchyardError} `actor_not_found` (known at once), `mailbox_full`.
+   * @throws {SwitchyardError} (rejects) `actor_not_found`, `mailbox_full`.
+   * @throws {TypeError} (rejects) When the sender is not a string.
    */
   send(target: string, data: unknown, options: SendOptions = this.#anon): Promise<void> {
-    const from = options.from ?? "anonymous";
+    const r = this.#send(target, data, options.from ?? "anonymous");
+    return r === SENT || !(r instanceof Error) ? r : refused(r);
+  }
+
+  static {
+    trySend = (router, target, data, from) => router.#send(target, data, from);
+  }
+
+  /** `send`, with a refusal returned rather than rejected. */
+  #send(target: string, data: unknown, from: string): Promise<void> | Error {
     if (typeof from !== "string") {
-      throw new TypeError(`Sender must be a string, got ${typeof from}`);
+      return new TypeError(`Sender must be a string, got ${typeof from}`);
     }
-    const mb = this.#mailboxes.get(target) ?? this.#wake(target);
-    if (!mb.message(from, data)) {
-      throw mailboxFull(target, this.#capacity);
+    let mb = this.#mailboxes.get(target);
+    if (mb === undefined) {
+      try {
+        mb = this.#wake(target);
+      } catch (err) {
+        return err instanceof Error ? err : new Error(String(err));
+      }
     }
+    if (!mb.message(from, data)) return mailboxFull(target, this.#capacity);
     return mb.handlers === null ? mb.known() : SENT;
   }
 

@@ -208,16 +208,21 @@ export class MessagingClient {
     options: MessagingClientOptions = {},
   ): Promise<MessagingClient> {
     let socket: SocketLike;
-    if (typeof target === "string" || target instanceof URL) {
-      const url = new URL(target);
-      if (options.encoding === "cbor" && !url.searchParams.has("encoding")) {
-        url.searchParams.set("encoding", "cbor");
+    let client: MessagingClient;
+    try {
+      if (typeof target === "string" || target instanceof URL) {
+        const url = new URL(target);
+        if (options.encoding === "cbor" && !url.searchParams.has("encoding")) {
+          url.searchParams.set("encoding", "cbor");
+        }
+        socket = new WebSocket(url) as unknown as SocketLike;
+      } else {
+        socket = target;
       }
-      socket = new WebSocket(url) as unknown as SocketLike;
-    } else {
-      socket = target;
+      client = new MessagingClient(socket, options);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const client = new MessagingClient(socket, options);
     if (socket.readyState === OPEN) return Promise.resolve(client.#configure());
     return new Promise((resolve, reject) => {
       socket.addEventListener("open", () => resolve(client.#configure()));
@@ -358,20 +363,55 @@ export class MessagingClient {
 
   #flush = (): void => {
     this.#flushing = false;
-    const out = this.#outbox;
+    let out = this.#outbox;
     this.#outbox = [];
     if (out.length === 0 || this.#socket.readyState !== OPEN) return;
-    const frame = this.#encodeFrame(out);
-    const size = typeof frame === "string" ? frame.length : frame.byteLength;
-    if (!NAGLE_CLIENT || size <= SMALL_FRAME || out.length === 1) return this.#socket.send(frame);
-    // Deno's WebSocket client keeps Nagle's algorithm on: a frame of a little
-    // over 1 KiB can then wait ~40 ms for the server's delayed ACK. Frames of
-    // at most 1 KiB go out at once, so a big batch is sent as several.
-    const per = Math.ceil(out.length / Math.ceil(size / SMALL_FRAME));
-    for (let i = 0; i < out.length; i += per) {
-      this.#socket.send(this.#encodeFrame(out.slice(i, i + per)));
+    let frames: Array<string | Uint8Array>;
+    try {
+      frames = this.#frames(out);
+    } catch {
+      // A command whose data cannot be encoded fails alone; the others go.
+      out = out.filter((cmd) => {
+        try {
+          encode(cmd, this.#encoding);
+          return true;
+        } catch (err) {
+          this.#opens.delete(cmd.id);
+          this.#waiters.take(cmd.id)?.reject(err);
+          return false;
+        }
+      });
+      if (out.length === 0) return;
+      frames = this.#frames(out);
     }
+    for (const frame of frames) this.#socket.send(frame);
   };
+
+  /**
+   * Encodes a tick's commands as frames: at most {@linkcode FRAME_COMMANDS}
+   * commands each (what a server takes by default), and within the size
+   * bound. Deno's `WebSocket` client leaves Nagle's algorithm on: a frame of
+   * a little over 1 KiB can then wait ~40 ms for the server's delayed ACK, so
+   * there batches go out as frames of at most 1 KiB.
+   */
+  #frames(out: { id: number; [key: string]: unknown }[]): Array<string | Uint8Array> {
+    const frames: Array<string | Uint8Array> = [];
+    const limit = NAGLE_CLIENT ? SMALL_FRAME : FRAME_MAX_SIZE;
+    for (let at = 0; at < out.length; at += FRAME_COMMANDS) {
+      const group = out.length <= FRAME_COMMANDS ? out : out.slice(at, at + FRAME_COMMANDS);
+      const frame = this.#encodeFrame(group);
+      const size = typeof frame === "string" ? frame.length : frame.byteLength;
+      if (size <= limit || group.length === 1) {
+        frames.push(frame);
+        continue;
+      }
+      const per = Math.ceil(group.length / Math.ceil(size / limit));
+      for (let i = 0; i < group.length; i += per) {
+        frames.push(this.#encodeFrame(group.slice(i, i + per)));
+      }
+    }
+    return frames;
+  }
 
   #encodeFrame(cmds: { id: number; [key: string]: unknown }[]): string | Uint8Array {
     const folded = sendRuns(cmds);
@@ -455,6 +495,10 @@ function connectionClosed() {
   return publicError("connection_closed", 503, "Connection closed");
 }
 
+/** Most commands in one frame: a server refuses more by default. */
+const FRAME_COMMANDS = 1000;
+/** The largest batch frame, in bytes of CBOR or UTF-16 units of JSON, as the server's. */
+const FRAME_MAX_SIZE = 1 << 20;
 /** Whether this runtime's `WebSocket` client leaves Nagle's algorithm on (Deno's does). */
 const NAGLE_CLIENT = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 /** The largest batch frame sent in one piece by such a client, in bytes (or UTF-16 units). */

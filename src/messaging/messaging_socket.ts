@@ -8,7 +8,7 @@
 import { decode, encode, type Encoding } from "../common/encoding.ts";
 import { publicError, type SwitchyardError, toErrorBody } from "../common/errors.ts";
 import { frameData, OPEN, type SocketLike } from "../common/socket.ts";
-import { type MessageRouter, SENT } from "./message_router.ts";
+import { type MessageRouter, SENT, trySend } from "./message_router.ts";
 import type { Channel } from "./types.ts";
 
 /** What an authorised connection may do. */
@@ -148,7 +148,6 @@ export function serveMessagingSocket(
   const maxCommands = options.maxCommandsPerFrame ?? 1000;
   const maxInflight = options.maxInflight ?? 4096;
   const channels = new Map<string, Channel>();
-  const from = { from: participant };
   const json = encoding === "json";
   // What goes out this tick, as one frame: JSON texts (json), or values (cbor).
   let outbox: unknown[] = [];
@@ -291,8 +290,9 @@ export function serveMessagingSocket(
     for (let i = 0; i < to.length; i++) {
       const mid = id + i;
       try {
-        const sent = router.send(batchTarget(to[i]), data[i], from);
+        const sent = trySend(router, batchTarget(to[i]), data[i], participant);
         if (sent === SENT) ok(mid);
+        else if (sent instanceof Error) fail(mid, sent);
         else sent.then(() => ok(mid), (err) => fail(mid, err));
       } catch (err) {
         fail(mid, err);
@@ -304,8 +304,9 @@ export function serveMessagingSocket(
     const id = cmd.id;
     switch (cmd.op) {
       case "send": {
-        const sent = router.send(target(cmd), cmd.data, from);
+        const sent = trySend(router, target(cmd), cmd.data, participant);
         if (sent === SENT) return ok(id);
+        if (sent instanceof Error) throw sent;
         // The target is being woken: acknowledge once it is known to exist.
         sent.then(() => ok(id), (err) => fail(id, err));
         return;
