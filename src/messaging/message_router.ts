@@ -167,18 +167,24 @@ export class MessageRouter {
    *
    * @param id Participant id (an actor id).
    * @param handlers Its hooks.
-   * @param options `serial: false` for forwarding handler objects.
+   * @param options `serial: false` for forwarding handler objects; `hookTimeout`.
    * @throws {TypeError} When `id` is already registered.
+   * @throws {RangeError} When `hookTimeout` is not > 0.
    */
   register(id: string, handlers: MessageHandlers, options: RegisterOptions = {}): void {
     const serial = options.serial ?? true;
-    const mb = this.#mailboxes.get(id);
+    const hookTimeout = options.hookTimeout ?? Infinity;
+    if (!(hookTimeout > 0)) throw timeoutError(hookTimeout);
+    let mb = this.#mailboxes.get(id);
     if (mb !== undefined) {
       if (mb.handlers !== null) throw new TypeError(`Participant "${id}" is already registered`);
+      mb.hookTimeout = hookTimeout;
       mb.activate(handlers, serial);
       return;
     }
-    this.#mailboxes.set(id, new Mailbox(id, this.#capacity, this.#mailboxHost, handlers, serial));
+    mb = new Mailbox(id, this.#capacity, this.#mailboxHost, handlers, serial);
+    mb.hookTimeout = hookTimeout;
+    this.#mailboxes.set(id, mb);
   }
 
   /**

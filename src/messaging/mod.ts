@@ -11,7 +11,7 @@
  * - {@linkcode MessagingClient}: the client for Deno, Node 22+ and browsers.
  *
  * Error codes: `actor_not_found`, `mailbox_full`, `request_timed_out`,
- * `actor_stopped`, `handler_failed`, `channel_not_found`, `channel_rejected`,
+ * `actor_stopped`, `handler_failed`, `handler_timed_out`, `channel_not_found`, `channel_rejected`,
  * `not_a_participant`; on the socket also `malformed_frame`,
  * `malformed_command`, `forbidden`, `overloaded` and `connection_closed`.
  *

@@ -146,6 +146,15 @@ export interface RegisterOptions {
    * @default {true}
    */
   serial?: boolean;
+  /**
+   * Longest a hook's promise may hold this participant's mailbox, in ms.
+   * Past it the hook is abandoned: the abandonment is logged, its late
+   * result or error is dropped, a request or open fails with
+   * `handler_timed_out` (504), a message becomes a dead letter, and the
+   * next message runs. Registry actors use their `actionTimeout`.
+   * @default {Infinity}
+   */
+  hookTimeout?: number;
 }
 
 /** Who sends: options of `send`. */
