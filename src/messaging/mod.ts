@@ -44,7 +44,11 @@ export type {
 } from "./types.ts";
 
 // Outside clients: the socket endpoint and the client
-export { serveMessagingSocket } from "./messaging_socket.ts";
+export {
+  CLOSE_PEER_SILENT,
+  CLOSE_SLOW_CONSUMER,
+  serveMessagingSocket,
+} from "./messaging_socket.ts";
 export type {
   MessagingAuth,
   MessagingConnection,
