@@ -8,6 +8,7 @@
 import type { Encoding } from "../common/encoding.ts";
 import type { SocketLike } from "../common/socket.ts";
 import { checkHeartbeat } from "./_heartbeat.ts";
+import { CLOSE_PEER_SILENT, CLOSE_SLOW_CONSUMER } from "./close_codes.ts";
 import { MessagingSession } from "./_messaging_session.ts";
 import type { MessageRouter } from "./message_router.ts";
 
@@ -71,18 +72,6 @@ export interface ServeMessagingOptions extends MessagingGrant {
    */
   maxBufferedBytes?: number;
 }
-
-/**
- * Close code of a `/messages` connection whose peer was silent for the whole
- * heartbeat timeout (RFC 6455 §7.4.2 private range). A client may reconnect.
- */
-export const CLOSE_PEER_SILENT = 4100;
-
-/**
- * Close code of a `/messages` connection whose client left more than
- * `maxBufferedBytes` unread (RFC 6455 §7.4.2 private range).
- */
-export const CLOSE_SLOW_CONSUMER = 4101;
 
 /** A served connection. */
 export interface MessagingConnection {

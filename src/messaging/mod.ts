@@ -13,7 +13,8 @@
  * Error codes: `actor_not_found`, `mailbox_full`, `request_timed_out`,
  * `actor_stopped`, `handler_failed`, `handler_timed_out`, `channel_not_found`, `channel_rejected`,
  * `not_a_participant`; on the socket also `malformed_frame`,
- * `malformed_command`, `forbidden`, `overloaded` and `connection_closed`.
+ * `malformed_command`, `forbidden`, `overloaded`, `connection_closed` and
+ * `heartbeat_timed_out`.
  *
  * @example Two actors and a request
  * ```ts
@@ -44,18 +45,16 @@ export type {
 } from "./types.ts";
 
 // Outside clients: the socket endpoint and the client
-export {
-  CLOSE_PEER_SILENT,
-  CLOSE_SLOW_CONSUMER,
-  serveMessagingSocket,
-} from "./messaging_socket.ts";
+export { serveMessagingSocket } from "./messaging_socket.ts";
+export { CLOSE_PEER_SILENT, CLOSE_SLOW_CONSUMER } from "./close_codes.ts";
 export type {
   MessagingAuth,
   MessagingConnection,
   MessagingGrant,
   ServeMessagingOptions,
 } from "./messaging_socket.ts";
-export { ClientChannel, MessagingClient } from "./messaging_client.ts";
+export { MessagingClient } from "./messaging_client.ts";
+export { ClientChannel } from "./client_channel.ts";
 export type { MessagingClientOptions } from "./messaging_client.ts";
 
 // Shared types that appear in this module's signatures
