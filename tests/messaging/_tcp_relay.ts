@@ -2,7 +2,8 @@
  * A TCP relay on 127.0.0.1 for tests: forwards bytes both ways between its
  * clients and a target port until told to stall, after which it drops what
  * it reads and forwards nothing, without closing either side, as a network
- * path that went dead does.
+ * path that went dead does. Pausing one direction instead stops reading it,
+ * as a peer that does not read: the sender's buffers fill up.
  *
  * @module
  */
@@ -16,6 +17,8 @@ export interface TcpRelay {
   readonly port: number;
   /** Stops forwarding (both ways, every connection); nothing is closed. */
   stall(): void;
+  /** Stops reading `direction` (every connection) until the relay closes. */
+  pause(direction: Direction): void;
   /** Resolves once `n` more chunks went `direction`. */
   chunks(direction: Direction, n: number): Promise<void>;
   /** Closes the listener and every connection, and waits for them. */
@@ -34,6 +37,9 @@ export function tcpRelay(targetPort: number): TcpRelay {
   const pumps: Promise<void>[] = [];
   const waiters: { direction: Direction; left: number; resolve: () => void }[] = [];
   let stalled = false;
+  const paused = new Set<Direction>();
+  let closing!: () => void;
+  const closed = new Promise<void>((r) => (closing = r));
 
   const counted = (direction: Direction) => {
     for (const w of [...waiters]) {
@@ -47,6 +53,10 @@ export function tcpRelay(targetPort: number): TcpRelay {
     const buf = new Uint8Array(64 * 1024);
     try {
       for (;;) {
+        if (paused.has(direction)) {
+          await closed;
+          break;
+        }
         const n = await from.read(buf);
         if (n === null) break;
         if (stalled) continue; // read and dropped: the path is dead, not closed
@@ -81,10 +91,14 @@ export function tcpRelay(targetPort: number): TcpRelay {
     stall() {
       stalled = true;
     },
+    pause(direction) {
+      paused.add(direction);
+    },
     chunks(direction, n) {
       return new Promise((resolve) => waiters.push({ direction, left: n, resolve }));
     },
     async close() {
+      closing();
       listener.close();
       await accepting.catch(() => {});
       for (const c of [...conns]) {

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
-import { type Channel, MessageRouter, MessagingClient } from "../../src/messaging/mod.ts";
+import { OPEN, type SocketLike } from "../../src/common/socket.ts";
+import {
+  type Channel,
+  CLOSE_SLOW_CONSUMER,
+  MessageRouter,
+  MessagingClient,
+  serveMessagingSocket,
+} from "../../src/messaging/mod.ts";
 import { deferred, serve } from "./_serve.ts";
+import { tcpRelay } from "./_tcp_relay.ts";
 
 for (const encoding of ["json", "cbor"] as const) {
   Deno.test(`40,000 channel messages of 2 KiB pushed in one tick all reach the client (${encoding})`, async () => {
@@ -35,3 +43,61 @@ for (const encoding of ["json", "cbor"] as const) {
     await srv.stop();
   });
 }
+
+Deno.test("a client that does not read is disconnected with CLOSE_SLOW_CONSUMER; its channels close", async () => {
+  const router = new MessageRouter();
+  let end!: Channel;
+  const told = deferred();
+  router.register("firehose", {
+    onChannelOpen: (ch) => {
+      end = ch;
+      return true;
+    },
+    onChannelClose: () => told.resolve(),
+  });
+  const srv = serve(router, { maxBufferedBytes: 4 << 20 });
+  const relay = tcpRelay(srv.port);
+  const client = await MessagingClient.connect(`ws://127.0.0.1:${relay.port}/messages`);
+  await client.openChannel("firehose");
+  relay.pause("down"); // the client reads nothing more
+  const chunk = "x".repeat(256 * 1024);
+  let pushed = 0;
+  let ended = false;
+  srv.connections[0]!.closed.then(() => (ended = true));
+  while (!ended) {
+    end.send(chunk); // one push per tick, each flushed on its own
+    pushed += chunk.length;
+    await new Promise((r) => setTimeout(r, 0)); // let the socket write
+  }
+  await told.promise;
+  assert.equal(router.stats.channels, 0);
+  assert.ok(pushed < 256 << 20, `cut off after ${pushed >> 20} MiB`);
+  await relay.close();
+  await client.closed;
+  await srv.stop();
+});
+
+Deno.test("past maxBufferedBytes the server closes the socket with code 4101", async () => {
+  const router = new MessageRouter();
+  router.register("echo", { onRequest: (d) => d });
+  const closes: number[] = [];
+  const listeners: ((ev: unknown) => void)[] = [];
+  const socket: SocketLike & { bufferedAmount: number } = {
+    readyState: OPEN,
+    bufferedAmount: 0,
+    send() {},
+    close: (code?: number) => void closes.push(code ?? 1000),
+    addEventListener: (type: string, l: (ev: never) => void) => {
+      if (type === "message") listeners.push(l as (ev: unknown) => void);
+    },
+  };
+  const conn = serveMessagingSocket(router, socket, { maxBufferedBytes: 1000 });
+  const say = (cmd: unknown) => listeners.forEach((l) => l({ data: JSON.stringify(cmd) }));
+  say({ id: 1, op: "request", to: "echo", data: "a" });
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(closes, []);
+  socket.bufferedAmount = 1001; // the client stopped reading
+  say({ id: 2, op: "request", to: "echo", data: "b" });
+  await conn.closed;
+  assert.deepEqual(closes, [CLOSE_SLOW_CONSUMER]);
+});
