@@ -4,6 +4,10 @@
  *
  * @module
  */
+import { encode, type Encoding } from "../common/encoding.ts";
+
+/** A command as the client queues it. */
+export type ClientCommand = { id: number; [key: string]: unknown };
 
 /** Most commands in one frame: a server refuses more by default. */
 export const FRAME_COMMANDS = 1000;
@@ -43,4 +47,38 @@ export function sendRuns(out: { id: number; [key: string]: unknown }[]): unknown
     i = j;
   }
   return folded;
+}
+
+/** One frame of `cmds`: the command alone, or the list with runs of sends folded. */
+function encodeFrame(cmds: ClientCommand[], encoding: Encoding): string | Uint8Array {
+  const folded = sendRuns(cmds);
+  return encode(folded.length === 1 ? folded[0] : folded, encoding);
+}
+
+/**
+ * Encodes a tick's commands as frames: at most {@linkcode FRAME_COMMANDS}
+ * commands each (what a server takes by default), and within the size
+ * bound. Deno's `WebSocket` client leaves Nagle's algorithm on: a frame of
+ * a little over 1 KiB can then wait ~40 ms for the server's delayed ACK, so
+ * there batches go out as frames of at most 1 KiB.
+ *
+ * @throws {TypeError} When a command's data cannot be encoded.
+ */
+export function encodeFrames(out: ClientCommand[], encoding: Encoding): Array<string | Uint8Array> {
+  const frames: Array<string | Uint8Array> = [];
+  const limit = NAGLE_CLIENT ? SMALL_FRAME : FRAME_MAX_SIZE;
+  for (let at = 0; at < out.length; at += FRAME_COMMANDS) {
+    const group = out.length <= FRAME_COMMANDS ? out : out.slice(at, at + FRAME_COMMANDS);
+    const frame = encodeFrame(group, encoding);
+    const size = typeof frame === "string" ? frame.length : frame.byteLength;
+    if (size <= limit || group.length === 1) {
+      frames.push(frame);
+      continue;
+    }
+    const per = Math.ceil(group.length / Math.ceil(size / limit));
+    for (let i = 0; i < group.length; i += per) {
+      frames.push(encodeFrame(group.slice(i, i + per), encoding));
+    }
+  }
+  return frames;
 }

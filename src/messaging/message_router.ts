@@ -12,45 +12,14 @@ import type {
   Channel,
   DeadLetter,
   MessageHandlers,
+  MessageRouterOptions,
   OpenChannelOptions,
   Participant,
   RegisterOptions,
   RequestOptions,
+  ResolveParticipant,
   SendOptions,
 } from "./types.ts";
-
-/**
- * Finds the handlers of a participant that is not registered, e.g. by waking
- * a sleeping actor. It may call `router.register(target, ...)` itself or
- * return the handlers; `null` means there is no such participant.
- */
-export type ResolveParticipant = (
-  target: string,
-) => MessageHandlers | null | Promise<MessageHandlers | null>;
-
-/** Options of {@linkcode MessageRouter}. */
-export interface MessageRouterOptions {
-  /**
-   * Messages a mailbox holds before `send`, `request`, `openChannel` and
-   * channel `send` fail with `mailbox_full`. The message being handled does
-   * not count; closes are never refused.
-   * @default {1024}
-   */
-  mailboxCapacity?: number;
-  /** Request and channel-open timeout in ms. @default {30000} */
-  defaultTimeout?: number;
-  /**
-   * Called with each one-way message that was accepted but not handled.
-   * @default logs `handler_failed` letters with `console.error`, ignores others
-   */
-  onDeadLetter?: (letter: DeadLetter) => void;
-  /**
-   * Called when a target is not registered. Meanwhile its messages wait in
-   * a pending mailbox (same capacity) and nothing else waits. Without it an
-   * unknown target fails at once with `actor_not_found`.
-   */
-  resolve?: ResolveParticipant;
-}
 
 /** What `send` returns once the message is in a registered participant's mailbox. */
 export const SENT: Promise<void> = Promise.resolve();

@@ -6,13 +6,7 @@
 import { decode, encode, type Encoding } from "../common/encoding.ts";
 import { fromErrorBody, publicError, type SwitchyardError } from "../common/errors.ts";
 import { frameData, OPEN, type SocketLike } from "../common/socket.ts";
-import {
-  FRAME_COMMANDS,
-  FRAME_MAX_SIZE,
-  NAGLE_CLIENT,
-  sendRuns,
-  SMALL_FRAME,
-} from "./_client_frames.ts";
+import { encodeFrames } from "./_client_frames.ts";
 import { checkHeartbeat, watchSilence } from "./_heartbeat.ts";
 import { Pending } from "./_pending.ts";
 import { CLOSE_PEER_SILENT } from "./close_codes.ts";
@@ -290,7 +284,7 @@ export class MessagingClient {
     if (out.length === 0 || this.#socket.readyState !== OPEN) return;
     let frames: Array<string | Uint8Array>;
     try {
-      frames = this.#frames(out);
+      frames = encodeFrames(out, this.#encoding);
     } catch {
       // A command whose data cannot be encoded fails alone; the others go.
       out = out.filter((cmd) => {
@@ -304,41 +298,10 @@ export class MessagingClient {
         }
       });
       if (out.length === 0) return;
-      frames = this.#frames(out);
+      frames = encodeFrames(out, this.#encoding);
     }
     for (const frame of frames) this.#socket.send(frame);
   };
-
-  /**
-   * Encodes a tick's commands as frames: at most {@linkcode FRAME_COMMANDS}
-   * commands each (what a server takes by default), and within the size
-   * bound. Deno's `WebSocket` client leaves Nagle's algorithm on: a frame of
-   * a little over 1 KiB can then wait ~40 ms for the server's delayed ACK, so
-   * there batches go out as frames of at most 1 KiB.
-   */
-  #frames(out: { id: number; [key: string]: unknown }[]): Array<string | Uint8Array> {
-    const frames: Array<string | Uint8Array> = [];
-    const limit = NAGLE_CLIENT ? SMALL_FRAME : FRAME_MAX_SIZE;
-    for (let at = 0; at < out.length; at += FRAME_COMMANDS) {
-      const group = out.length <= FRAME_COMMANDS ? out : out.slice(at, at + FRAME_COMMANDS);
-      const frame = this.#encodeFrame(group);
-      const size = typeof frame === "string" ? frame.length : frame.byteLength;
-      if (size <= limit || group.length === 1) {
-        frames.push(frame);
-        continue;
-      }
-      const per = Math.ceil(group.length / Math.ceil(size / limit));
-      for (let i = 0; i < group.length; i += per) {
-        frames.push(this.#encodeFrame(group.slice(i, i + per)));
-      }
-    }
-    return frames;
-  }
-
-  #encodeFrame(cmds: { id: number; [key: string]: unknown }[]): string | Uint8Array {
-    const folded = sendRuns(cmds);
-    return encode(folded.length === 1 ? folded[0] : folded, this.#encoding);
-  }
 
   #frame(raw: unknown): void {
     this.#watch.silent = 0;

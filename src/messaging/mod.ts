@@ -30,16 +30,17 @@
 
 // Router
 export { MessageRouter } from "./message_router.ts";
-export type { MessageRouterOptions, ResolveParticipant } from "./message_router.ts";
 export type {
   Channel,
   CodedError,
   DeadLetter,
   MessageHandlers,
+  MessageRouterOptions,
   OpenChannelOptions,
   Participant,
   RegisterOptions,
   RequestOptions,
+  ResolveParticipant,
   SendOptions,
   ServerMessagingOptions,
 } from "./types.ts";

@@ -234,3 +234,36 @@ export interface ServerMessagingOptions {
   /** Called with each one-way message that was accepted but not handled. @default logs a warning */
   onDeadLetter?: (letter: DeadLetter) => void;
 }
+
+/**
+ * Finds the handlers of a participant that is not registered, e.g. by waking
+ * a sleeping actor. It may call `router.register(target, ...)` itself or
+ * return the handlers; `null` means there is no such participant.
+ */
+export type ResolveParticipant = (
+  target: string,
+) => MessageHandlers | null | Promise<MessageHandlers | null>;
+
+/** Options of {@linkcode MessageRouter}. */
+export interface MessageRouterOptions {
+  /**
+   * Messages a mailbox holds before `send`, `request`, `openChannel` and
+   * channel `send` fail with `mailbox_full`. The message being handled does
+   * not count; closes are never refused.
+   * @default {1024}
+   */
+  mailboxCapacity?: number;
+  /** Request and channel-open timeout in ms. @default {30000} */
+  defaultTimeout?: number;
+  /**
+   * Called with each one-way message that was accepted but not handled.
+   * @default logs `handler_failed` letters with `console.error`, ignores others
+   */
+  onDeadLetter?: (letter: DeadLetter) => void;
+  /**
+   * Called when a target is not registered. Meanwhile its messages wait in
+   * a pending mailbox (same capacity) and nothing else waits. Without it an
+   * unknown target fails at once with `actor_not_found`.
+   */
+  resolve?: ResolveParticipant;
+}
