@@ -67,7 +67,7 @@ Deno.test("a client that does not read is disconnected with CLOSE_SLOW_CONSUMER;
   while (!ended) {
     end.send(chunk); // one push per tick, each flushed on its own
     pushed += chunk.length;
-    await new Promise((r) => setTimeout(r, 0)); // let the socket write
+    await new Promise((r) => setTimeout(r, 0)); // a new tick: lets the socket write, and flushes
   }
   await told.promise;
   assert.equal(router.stats.channels, 0);
@@ -82,10 +82,11 @@ Deno.test("past maxBufferedBytes the server closes the socket with code 4101", a
   router.register("echo", { onRequest: (d) => d });
   const closes: number[] = [];
   const listeners: ((ev: unknown) => void)[] = [];
+  let replied = deferred();
   const socket: SocketLike & { bufferedAmount: number } = {
     readyState: OPEN,
     bufferedAmount: 0,
-    send() {},
+    send: () => replied.resolve(),
     close: (code?: number) => void closes.push(code ?? 1000),
     addEventListener: (type: string, l: (ev: never) => void) => {
       if (type === "message") listeners.push(l as (ev: unknown) => void);
@@ -94,8 +95,9 @@ Deno.test("past maxBufferedBytes the server closes the socket with code 4101", a
   const conn = serveMessagingSocket(router, socket, { maxBufferedBytes: 1000 });
   const say = (cmd: unknown) => listeners.forEach((l) => l({ data: JSON.stringify(cmd) }));
   say({ id: 1, op: "request", to: "echo", data: "a" });
-  await new Promise((r) => setTimeout(r, 0));
+  await replied.promise;
   assert.deepEqual(closes, []);
+  replied = deferred();
   socket.bufferedAmount = 1001; // the client stopped reading
   say({ id: 2, op: "request", to: "echo", data: "b" });
   await conn.closed;
