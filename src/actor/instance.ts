@@ -201,6 +201,7 @@ export class ActorInstance implements LoadedActor {
     router.register(
       this.record.actorId,
       messageHandlers(d, (where, hook, a, b) => this.#hook(where, hook, a, b)),
+      { hookTimeout: d.options.actionTimeout },
     );
     this.#registered = true;
   }

@@ -49,6 +49,16 @@ export function handlerFailed(actor: string, hook: string, cause?: unknown): Swi
   );
 }
 
+/** `handler_timed_out` (504): a hook ran past its participant's hook timeout and was abandoned. */
+export function handlerTimedOut(actor: string, hook: string, timeout: number): SwitchyardError {
+  return publicError(
+    "handler_timed_out",
+    504,
+    `Handler "${hook}" of actor "${actor}" timed out after ${timeout} ms`,
+    { actor, hook, timeout },
+  );
+}
+
 /** `channel_not_found` (404): no open channel has this id. */
 export function channelNotFound(channel: string): SwitchyardError {
   return publicError("channel_not_found", 404, `Channel "${channel}" was not found`, {

@@ -1,66 +1,34 @@
 /**
  * A bounded, serial mailbox: one per registered (or waking) participant.
  *
- * Items are stored flat, one slot each, in a list of chunks, so a one-way or
- * channel message costs no allocation of its own, a long queue never copies
- * what it holds, and a consumed chunk is recycled. What is not data goes to
- * the chunk's tag array, at the same index:
- *
- * | item | slot | tag |
- * |---|---|---|
- * | one-way message | data | the sender id (a string), only when it differs from the previous message's; else none |
- * | request, open | — | its {@linkcode Reply} (`end` set for opens) |
- * | channel message | data | the receiving {@linkcode ChannelEnd} |
- * | channel close | {@linkcode CLOSE} | the receiving {@linkcode ChannelEnd} |
- *
- * So a run of messages from one sender takes one slot per message, and data
- * is never inspected to tell items apart. A chunk's arrays grow as used (an
- * idle actor's mailbox stays small); each chunk after the first may hold
- * twice as many items as the one before, up to {@linkcode MAX}: a deep queue
- * takes few chunks, and their arrays end up in V8's large-object space,
- * which the young-generation GC does not copy.
+ * Items are stored flat in a list of chunks (see `./_mailbox_chunk.ts`);
+ * hooks run one at a time (unless `serial` is off), each bounded by
+ * `hookTimeout`.
  *
  * @module
  */
+import { type Deadline, deadlines } from "../common/deadlines.ts";
 import type { SwitchyardError } from "../common/errors.ts";
 import { isThenable } from "../common/thenable.ts";
-import { type ChannelEnd, type EndList, FULL } from "./_channel.ts";
-import { actorStopped, channelNotFound, channelRejected, handlerFailed } from "./_errors.ts";
-import { Reply } from "./_reply.ts";
+import type { ChannelEnd, EndList } from "./_channel.ts";
+import { actorStopped, handlerFailed, handlerTimedOut } from "./_errors.ts";
+import {
+  CHANNEL_MESSAGE,
+  failReply,
+  finish,
+  HOOKS,
+  kindOf,
+  lost,
+  MESSAGE,
+  OPEN,
+  REQUEST,
+  run,
+} from "./_mailbox_items.ts";
+import { Chunk, FIRST, MAX } from "./_mailbox_chunk.ts";
+import type { Reply } from "./_reply.ts";
 import type { DeadLetter, MessageHandlers } from "./types.ts";
 
-/** Slots of a mailbox's first chunk. */
-const FIRST = 256;
-/** Most slots per chunk (256 KB with compressed pointers). */
-const MAX = 65536;
-
-/** Slot of a channel close. */
-export const CLOSE: unique symbol = Symbol("close");
-
-class Chunk {
-  /** Item slots, grown as used. */
-  readonly s: unknown[] = [];
-  /** Tags by slot index (`null` until one is needed). */
-  t: unknown[] | null = null;
-  next: Chunk | null = null;
-  /** Slots this chunk holds. */
-  readonly cap: number;
-  constructor(cap: number) {
-    this.cap = cap;
-  }
-
-  /**
-   * The tag array. Tags are written by index, leaving holes: a small chunk's
-   * grows as used, a large one's is allocated whole (far writes past the end
-   * of a growing array would make V8 switch it to slow dictionary elements).
-   */
-  tags(): unknown[] {
-    return this.t ??= this.cap <= FIRST ? [] : new Array(this.cap);
-  }
-}
-
-/** Item kinds. */
-const MESSAGE = 0, REQUEST = 1, OPEN = 2, CHANNEL_MESSAGE = 3, CHANNEL_CLOSE = 4;
+export { CLOSE } from "./_mailbox_items.ts";
 
 /** What a mailbox needs from its router. */
 export interface MailboxHost {
@@ -74,13 +42,10 @@ export interface MailboxHost {
 
 type Thenable = PromiseLike<unknown>;
 
-function kindOf(tag: unknown, slot: unknown): number {
-  if (tag === undefined) return MESSAGE;
-  if (tag instanceof Reply) return tag.end === null ? REQUEST : OPEN;
-  return slot === CLOSE ? CHANNEL_CLOSE : CHANNEL_MESSAGE;
-}
-
 function ignore(): void {}
+
+/** What a hook's promise is rejected with when it is abandoned. */
+const ABANDONED: unique symbol = Symbol("abandoned");
 
 /** A participant's queue. `handlers === null` while the participant wakes. */
 export class Mailbox {
@@ -89,6 +54,11 @@ export class Mailbox {
   readonly host: MailboxHost;
   handlers: MessageHandlers | null;
   serial: boolean;
+  /**
+   * Longest a hook's promise holds the mailbox (serial mode), in ms: past it
+   * the hook is abandoned and the next item runs.
+   */
+  hookTimeout = Infinity;
   stopped = false;
   /** Open channels with an end owned by this participant (closed on stop). */
   channels: EndList | null = null;
@@ -108,6 +78,8 @@ export class Mailbox {
   /** Kind of the item whose hook's promise is awaited, or -1; its reply for requests and opens. */
   #rKind = -1;
   #rReply: Reply | null = null;
+  /** Deadline of the hook whose promise is awaited, when `hookTimeout` is finite. */
+  #rDeadline: Deadline | null = null;
   /** Tag of the item `#take` dequeued last, if not a one-way message. */
   #tag: unknown = undefined;
   /** Settles once a waking participant is known: see {@linkcode known}. */
@@ -233,7 +205,9 @@ export class Mailbox {
       this.#known = null;
       k.reject(error);
     }
-    if (this.#rReply !== null) this.#failReply(this.#rReply, error);
+    if (this.#rReply !== null) failReply(this.#rReply, error);
+    this.#rDeadline?.cancel();
+    this.#rDeadline = null;
     this.#rKind = -1;
     this.#rReply = null;
     let from = this.#takeFrom;
@@ -250,11 +224,11 @@ export class Mailbox {
           }
         }
         const kind = kindOf(tag, s[i]);
-        if (kind === REQUEST || kind === OPEN) this.#failReply(tag as Reply, error);
-        else if (kind === MESSAGE) this.#lost(MESSAGE, from, s[i], null, error);
+        if (kind === REQUEST || kind === OPEN) failReply(tag as Reply, error);
+        else if (kind === MESSAGE) lost(this, MESSAGE, from, s[i], null, error);
         else if (kind === CHANNEL_MESSAGE) {
           const end = tag as ChannelEnd;
-          this.#lost(CHANNEL_MESSAGE, end.peer, s[i], end, error);
+          lost(this, CHANNEL_MESSAGE, end.peer, s[i], end, error);
         }
       }
       if (c === this.#tc) break;
@@ -263,23 +237,6 @@ export class Mailbox {
     this.#hi = this.#ti = this.#size = 0;
     this.#spare = null;
     this.#pushFrom = null;
-  }
-
-  #failReply(reply: Reply, error: SwitchyardError): void {
-    if (reply.end !== null) reply.end.state.closed = true;
-    reply.fail(error);
-  }
-
-  #lost(kind: number, from: string, data: unknown, end: ChannelEnd | null, error: SwitchyardError) {
-    const letter: DeadLetter = {
-      kind: kind === MESSAGE ? "message" : "channel_message",
-      target: this.id,
-      from,
-      data,
-      error,
-    };
-    if (end !== null) letter.channel = end.id;
-    this.host.deadLetter(letter);
   }
 
   #drain = (): void => {
@@ -315,7 +272,8 @@ export class Mailbox {
         } catch (err) {
           // No hook (calling it threw a TypeError), or the hook threw.
           const error = h.onMessage === undefined ? undefined : err;
-          this.#lost(
+          lost(
+            this,
             MESSAGE,
             tag as string,
             slot,
@@ -326,7 +284,7 @@ export class Mailbox {
         }
       } else {
         kind = kindOf(tag, slot);
-        r = this.#run(kind, tag, slot, h);
+        r = run(this, kind, tag, slot, h);
       }
       if (r === undefined || !isThenable(r)) continue;
       if (!this.serial) {
@@ -338,16 +296,22 @@ export class Mailbox {
       let failed = false;
       let value: unknown;
       try {
-        value = await r;
+        value = await (this.hookTimeout === Infinity ? r : this.#bounded(r as Thenable));
       } catch (err) {
         failed = true;
         value = err;
       }
       if (this.#rKind < 0) return; // stopped meanwhile: its reply has failed already
       this.#rKind = -1;
+      this.#rDeadline = null;
+      if (value === ABANDONED) {
+        this.#rReply = null;
+        this.#abandon(kind, tag, slot);
+        continue;
+      }
       if (failed || kind !== MESSAGE) {
         this.#rReply = null;
-        this.#finish(kind, tag, slot, failed, value);
+        finish(this, kind, tag, slot, failed, value);
       }
     }
   }
@@ -392,107 +356,38 @@ export class Mailbox {
     return slot;
   }
 
+  /**
+   * The hook's promise, or a rejection with {@linkcode ABANDONED} once it
+   * has run for `hookTimeout` ms. Its late result is then dropped.
+   */
+  #bounded(r: Thenable): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const d = this.#rDeadline = deadlines.add(this.hookTimeout, () => reject(ABANDONED));
+      r.then((v) => {
+        d.cancel();
+        resolve(v);
+      }, (e) => {
+        d.cancel();
+        reject(e);
+      });
+    });
+  }
+
+  /**
+   * Gives up on a hook that ran past `hookTimeout`: logs it, fails its
+   * request or open with `handler_timed_out` (a message becomes a dead letter).
+   */
+  #abandon(kind: number, tag: unknown, slot: unknown): void {
+    const error = handlerTimedOut(this.id, HOOKS[kind]!, this.hookTimeout);
+    this.host.report(error);
+    finish(this, kind, tag, slot, true, error);
+  }
+
   /** Settles a hook's promise without waiting for it (`serial: false`). */
   #detach(kind: number, tag: unknown, slot: unknown, r: Thenable): void {
     r.then(
-      (v) => this.#finish(kind, tag, slot, false, v),
-      (e) => this.#finish(kind, tag, slot, true, e),
+      (v) => finish(this, kind, tag, slot, false, v),
+      (e) => finish(this, kind, tag, slot, true, e),
     );
-  }
-
-  /**
-   * Settles an item whose handler threw, or returned a promise that settled.
-   * For a one-way message `tag` is its sender.
-   */
-  #finish(kind: number, tag: unknown, slot: unknown, failed: boolean, value: unknown): void {
-    switch (kind) {
-      case MESSAGE:
-        if (failed) {
-          this.#lost(
-            MESSAGE,
-            tag as string,
-            slot,
-            null,
-            handlerFailed(this.id, "onMessage", value),
-          );
-        }
-        return;
-      case REQUEST:
-        if (failed) (tag as Reply).fail(handlerFailed(this.id, "onRequest", value));
-        else (tag as Reply).ok(value);
-        return;
-      case OPEN: {
-        const reply = tag as Reply;
-        if (!failed) return this.host.opened(reply, value, this);
-        reply.end!.state.closed = true;
-        reply.fail(handlerFailed(this.id, "onChannelOpen", value));
-        return;
-      }
-      case CHANNEL_MESSAGE:
-        if (failed) {
-          const end = tag as ChannelEnd;
-          const error = handlerFailed(this.id, "onChannelMessage", value);
-          this.#lost(CHANNEL_MESSAGE, end.peer, slot, end, error);
-        }
-        return;
-      default:
-        if (failed) this.host.report(handlerFailed(this.id, "onChannelClose", value));
-    }
-  }
-
-  /**
-   * Runs one item other than a one-way message and settles it if its hook
-   * did not return a promise.
-   *
-   * @returns The hook's promise, for the caller to settle, or `undefined`.
-   */
-  #run(kind: number, tag: unknown, slot: unknown, h: MessageHandlers): unknown {
-    let r: unknown;
-    try {
-      switch (kind) {
-        case REQUEST: {
-          const reply = tag as Reply;
-          if (reply.done) return undefined; // timed out while queued
-          if (h.onRequest === undefined) {
-            reply.fail(handlerFailed(this.id, "onRequest"));
-            return undefined;
-          }
-          r = h.onRequest(reply.data, reply.from);
-          if (!isThenable(r)) {
-            reply.ok(r);
-            return undefined;
-          }
-          return r;
-        }
-        case OPEN: {
-          const reply = tag as Reply;
-          if (reply.done || h.onChannelOpen === undefined) {
-            reply.end!.state.closed = true; // timed out while queued, or refused
-            reply.fail(channelRejected(this.id));
-            return undefined;
-          }
-          r = h.onChannelOpen(reply.end!, reply.data);
-          if (!isThenable(r)) {
-            this.host.opened(reply, r, this);
-            return undefined;
-          }
-          return r;
-        }
-        case CHANNEL_MESSAGE: {
-          const end = tag as ChannelEnd;
-          r = end.receive(slot, h);
-          if (r === FULL) {
-            this.#lost(CHANNEL_MESSAGE, end.peer, slot, end, channelNotFound(end.id));
-            return undefined;
-          }
-          return r;
-        }
-        default:
-          return (tag as ChannelEnd).closedByPeer(h);
-      }
-    } catch (err) {
-      this.#finish(kind, tag, slot, true, err);
-      return undefined;
-    }
   }
 }

@@ -12,48 +12,38 @@ import type {
   Channel,
   DeadLetter,
   MessageHandlers,
+  MessageRouterOptions,
   OpenChannelOptions,
   Participant,
   RegisterOptions,
   RequestOptions,
+  ResolveParticipant,
   SendOptions,
 } from "./types.ts";
 
-/**
- * Finds the handlers of a participant that is not registered, e.g. by waking
- * a sleeping actor. It may call `router.register(target, ...)` itself or
- * return the handlers; `null` means there is no such participant.
- */
-export type ResolveParticipant = (
-  target: string,
-) => MessageHandlers | null | Promise<MessageHandlers | null>;
-
-/** Options of {@linkcode MessageRouter}. */
-export interface MessageRouterOptions {
-  /**
-   * Messages a mailbox holds before `send`, `request`, `openChannel` and
-   * channel `send` fail with `mailbox_full`. The message being handled does
-   * not count; closes are never refused.
-   * @default {1024}
-   */
-  mailboxCapacity?: number;
-  /** Request and channel-open timeout in ms. @default {30000} */
-  defaultTimeout?: number;
-  /**
-   * Called with each one-way message that was accepted but not handled.
-   * @default logs `handler_failed` letters with `console.error`, ignores others
-   */
-  onDeadLetter?: (letter: DeadLetter) => void;
-  /**
-   * Called when a target is not registered. Meanwhile its messages wait in
-   * a pending mailbox (same capacity) and nothing else waits. Without it an
-   * unknown target fails at once with `actor_not_found`.
-   */
-  resolve?: ResolveParticipant;
-}
-
 /** What `send` returns once the message is in a registered participant's mailbox. */
 export const SENT: Promise<void> = Promise.resolve();
+
+/**
+ * Sends like `MessageRouter.send` but returns a refusal (`actor_not_found`,
+ * `mailbox_full`) instead of a rejected promise, so the socket endpoint can
+ * answer it in command order. For this folder only.
+ */
+export let trySend: (
+  router: MessageRouter,
+  target: string,
+  data: unknown,
+  from: string,
+) => Promise<void> | Error;
+
+function ignore(): void {}
+
+/** A rejected promise that is already handled: a caller may ignore it safely. */
+function refused(error: unknown): Promise<never> {
+  const p = Promise.reject(error);
+  p.catch(ignore);
+  return p;
+}
 
 function defaultDeadLetter(letter: DeadLetter): void {
   if (letter.error.code === "handler_failed") console.error(letter.error);
@@ -146,18 +136,24 @@ export class MessageRouter {
    *
    * @param id Participant id (an actor id).
    * @param handlers Its hooks.
-   * @param options `serial: false` for forwarding handler objects.
+   * @param options `serial: false` for forwarding handler objects; `hookTimeout`.
    * @throws {TypeError} When `id` is already registered.
+   * @throws {RangeError} When `hookTimeout` is not > 0.
    */
   register(id: string, handlers: MessageHandlers, options: RegisterOptions = {}): void {
     const serial = options.serial ?? true;
-    const mb = this.#mailboxes.get(id);
+    const hookTimeout = options.hookTimeout ?? Infinity;
+    if (!(hookTimeout > 0)) throw timeoutError(hookTimeout);
+    let mb = this.#mailboxes.get(id);
     if (mb !== undefined) {
       if (mb.handlers !== null) throw new TypeError(`Participant "${id}" is already registered`);
+      mb.hookTimeout = hookTimeout;
       mb.activate(handlers, serial);
       return;
     }
-    this.#mailboxes.set(id, new Mailbox(id, this.#capacity, this.#mailboxHost, handlers, serial));
+    mb = new Mailbox(id, this.#capacity, this.#mailboxHost, handlers, serial);
+    mb.hookTimeout = hookTimeout;
+    this.#mailboxes.set(id, mb);
   }
 
   /**
@@ -191,30 +187,47 @@ export class MessageRouter {
   }
 
   /**
-   * Sends a one-way message, acknowledged when enqueued: it returns (or
-   * throws) synchronously. When the target is registered the message is in
-   * its mailbox and the returned promise is already resolved. When it is
-   * being resolved (woken) the message waits in its pending mailbox and the
+   * Sends a one-way message, acknowledged when enqueued: the message is in
+   * the target's mailbox (or refused) when `send` returns. When the target is
+   * registered the returned promise is already resolved. When it is being
+   * resolved (woken) the message waits in its pending mailbox and the
    * promise settles once the target is known: it resolves when the target
    * registers and rejects with `actor_not_found` (or the resolver's error)
    * when it does not exist; the message then also goes to the dead-letter
-   * hook. The promise is pre-handled: ignoring it is safe.
+   * hook. A refused message (`mailbox_full`, an unknown target) rejects the
+   * promise; `send` never throws. The promise is pre-handled: ignoring it is
+   * safe (and loses a refused message silently).
    *
    * @param target Participant id.
    * @param data The payload.
    * @param options The sender.
    * @returns A promise of the target being known (see above).
-   * @throws {SwitchyardError} `actor_not_found` (known at once), `mailbox_full`.
+   * @throws {SwitchyardError} (rejects) `actor_not_found`, `mailbox_full`.
+   * @throws {TypeError} (rejects) When the sender is not a string.
    */
   send(target: string, data: unknown, options: SendOptions = this.#anon): Promise<void> {
-    const from = options.from ?? "anonymous";
+    const r = this.#send(target, data, options.from ?? "anonymous");
+    return r === SENT || !(r instanceof Error) ? r : refused(r);
+  }
+
+  static {
+    trySend = (router, target, data, from) => router.#send(target, data, from);
+  }
+
+  /** `send`, with a refusal returned rather than rejected. */
+  #send(target: string, data: unknown, from: string): Promise<void> | Error {
     if (typeof from !== "string") {
-      throw new TypeError(`Sender must be a string, got ${typeof from}`);
+      return new TypeError(`Sender must be a string, got ${typeof from}`);
     }
-    const mb = this.#mailboxes.get(target) ?? this.#wake(target);
-    if (!mb.message(from, data)) {
-      throw mailboxFull(target, this.#capacity);
+    let mb = this.#mailboxes.get(target);
+    if (mb === undefined) {
+      try {
+        mb = this.#wake(target);
+      } catch (err) {
+        return err instanceof Error ? err : new Error(String(err));
+      }
     }
+    if (!mb.message(from, data)) return mailboxFull(target, this.#capacity);
     return mb.handlers === null ? mb.known() : SENT;
   }
 

@@ -4,8 +4,14 @@
  * @module
  */
 import { decode, encode, type Encoding } from "../common/encoding.ts";
-import { fromErrorBody, publicError } from "../common/errors.ts";
+import { fromErrorBody, publicError, type SwitchyardError } from "../common/errors.ts";
 import { frameData, OPEN, type SocketLike } from "../common/socket.ts";
+import { encodeFrames } from "./_client_frames.ts";
+import { checkHeartbeat, watchSilence } from "./_heartbeat.ts";
+import { Pending } from "./_pending.ts";
+import { CLOSE_PEER_SILENT } from "./close_codes.ts";
+import { ClientChannel } from "./client_channel.ts";
+import type { CodedError } from "./types.ts";
 
 /** Options of {@linkcode MessagingClient.connect}. */
 export interface MessagingClientOptions {
@@ -19,152 +25,21 @@ export interface MessagingClientOptions {
    * @default {false}
    */
   batch?: boolean;
-}
-
-type Waiter = PromiseWithResolvers<unknown>;
-
-/**
- * Pending commands by id. A connection's ids are consecutive, so the waiters
- * sit in an array from the oldest pending id on: adding and taking one is an
- * index, with no hashing; the array is compacted as the oldest settle.
- */
-class Pending {
-  #slots: (Waiter | undefined)[] = [];
-  /** Index of the oldest slot kept, and the id it belongs to. */
-  #head = 0;
-  #base = 1;
-
-  /** Adds the waiter of the next id. */
-  add(w: Waiter): void {
-    this.#slots.push(w);
-  }
-
-  /** Removes and returns the waiter of `id`, if pending. */
-  take(id: unknown): Waiter | undefined {
-    if (typeof id !== "number") return undefined;
-    const slots = this.#slots;
-    const i = this.#head + (id - this.#base);
-    if (!(i >= this.#head && i < slots.length)) return undefined; // also NaN, fractions below
-    const w = slots[i];
-    if (w === undefined) return undefined;
-    slots[i] = undefined;
-    let head = this.#head;
-    if (i === head) {
-      do head++; while (head < slots.length && slots[head] === undefined);
-      this.#base += head - this.#head;
-      if (head === slots.length) {
-        slots.length = 0;
-        head = 0;
-      } else if (head >= 1024 && head * 2 >= slots.length) {
-        this.#slots = slots.slice(head);
-        head = 0;
-      }
-      this.#head = head;
-    }
-    return w;
-  }
-
-  /** Removes and returns every pending waiter. */
-  clear(): Waiter[] {
-    const all = this.#slots.slice(this.#head).filter((w) => w !== undefined);
-    this.#base += this.#slots.length - this.#head;
-    this.#slots = [];
-    this.#head = 0;
-    return all;
-  }
-}
-
-/** The client's end of a channel it opened. */
-export class ClientChannel {
-  #command: (cmd: Record<string, unknown>) => Promise<unknown>;
-  #onMessage: ((data: unknown) => void) | null = null;
-  #onClose: (() => void) | null = null;
-  #kept: unknown[] = [];
-  #closed = false;
-  #closeArrived = false;
-
-  /** The channel id given by the server. */
-  readonly id: string;
-
   /**
-   * Created by {@linkcode MessagingClient.openChannel}.
-   *
-   * @param id The channel id given by the server.
-   * @param command Sends a command on the client's connection.
+   * Longest silence of the server, in ms, before the connection is given up:
+   * pending commands reject with `heartbeat_timed_out`, channels close, the
+   * socket is closed with {@linkcode CLOSE_PEER_SILENT} and `onDisconnect`
+   * is called. A server silent for a sixth of it is sent a `ping` command.
+   * `Infinity` turns this off.
+   * @default {30000}
    */
-  constructor(id: string, command: (cmd: Record<string, unknown>) => Promise<unknown>) {
-    this.id = id;
-    this.#command = command;
-  }
-
-  /** Whether the channel is closed. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
+  heartbeatTimeout?: number;
   /**
-   * Sends a message on the channel.
-   *
-   * @param data The payload.
-   * @returns Resolves once the server enqueued it.
-   * @throws {SwitchyardError} (rejects) `channel_not_found`, `mailbox_full`, `connection_closed`.
+   * Called once when the connection ends other than by `close()`: with
+   * `heartbeat_timed_out` when the server went silent, `connection_closed`
+   * when the socket closed. This client does not reconnect by itself.
    */
-  send(data: unknown): Promise<void> {
-    return this.#command({ op: "channel_send", channel: this.id, data }) as Promise<
-      void
-    >;
-  }
-
-  /**
-   * Closes the channel; the other end is told.
-   *
-   * @returns Resolves once the server closed it.
-   */
-  close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    this.#closed = true;
-    return this.#command({ op: "channel_close", channel: this.id }) as Promise<void>;
-  }
-
-  /**
-   * Sets the callback for incoming messages; messages received before it was
-   * set are handed to it at once.
-   *
-   * @param callback Called once per message, in order.
-   */
-  onMessage(callback: (data: unknown) => void): void {
-    this.#onMessage = callback;
-    const kept = this.#kept;
-    this.#kept = [];
-    for (const d of kept) callback(d);
-  }
-
-  /**
-   * Sets the callback for a close by the other end or the connection.
-   *
-   * @param callback Called at most once.
-   */
-  onClose(callback: () => void): void {
-    this.#onClose = callback;
-    if (this.#closeArrived) {
-      this.#closeArrived = false;
-      callback();
-    }
-  }
-
-  /** @internal */
-  receive(data: unknown): void {
-    if (this.#onMessage !== null) this.#onMessage(data);
-    else this.#kept.push(data);
-  }
-
-  /** @internal */
-  closedByPeer(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#onClose !== null) this.#onClose();
-    else this.#closeArrived = true;
-  }
+  onDisconnect?: (error: CodedError) => void;
 }
 
 /**
@@ -193,7 +68,14 @@ export class MessagingClient {
   #outbox: { id: number; [key: string]: unknown }[] = [];
   #flushing = false;
   #open = true;
+  #closing = false;
   #closed: Promise<void>;
+  #markClosed!: () => void;
+  #onDisconnect: ((error: CodedError) => void) | undefined;
+  #heartbeatTimeout: number;
+  /** Watched by the heartbeat sweep; a frame received resets `silent`. */
+  #watch = { silent: 0, ping: () => this.#ping(), lost: () => this.#lost() };
+  #unwatch: () => void;
 
   /**
    * Connects and waits for the socket to open.
@@ -208,20 +90,25 @@ export class MessagingClient {
     options: MessagingClientOptions = {},
   ): Promise<MessagingClient> {
     let socket: SocketLike;
-    if (typeof target === "string" || target instanceof URL) {
-      const url = new URL(target);
-      if (options.encoding === "cbor" && !url.searchParams.has("encoding")) {
-        url.searchParams.set("encoding", "cbor");
+    let client: MessagingClient;
+    try {
+      if (typeof target === "string" || target instanceof URL) {
+        const url = new URL(target);
+        if (options.encoding === "cbor" && !url.searchParams.has("encoding")) {
+          url.searchParams.set("encoding", "cbor");
+        }
+        socket = new WebSocket(url) as unknown as SocketLike;
+      } else {
+        socket = target;
       }
-      socket = new WebSocket(url) as unknown as SocketLike;
-    } else {
-      socket = target;
+      client = new MessagingClient(socket, options);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const client = new MessagingClient(socket, options);
     if (socket.readyState === OPEN) return Promise.resolve(client.#configure());
     return new Promise((resolve, reject) => {
       socket.addEventListener("open", () => resolve(client.#configure()));
-      socket.addEventListener("close", () => reject(connectionClosed()));
+      client.#closed.then(() => reject(connectionClosed()));
     });
   }
 
@@ -235,19 +122,52 @@ export class MessagingClient {
     this.#socket = socket;
     this.#encoding = options.encoding ?? "json";
     this.#batch = options.batch ?? false;
+    this.#onDisconnect = options.onDisconnect;
+    this.#heartbeatTimeout = checkHeartbeat(options.heartbeatTimeout ?? 30_000);
     socket.binaryType = "arraybuffer";
-    let markClosed!: () => void;
-    this.#closed = new Promise((r) => (markClosed = r));
+    this.#closed = new Promise((r) => (this.#markClosed = r));
     socket.addEventListener("message", (ev) => this.#frame(ev.data));
-    socket.addEventListener("close", () => {
-      this.#open = false;
-      const err = connectionClosed();
-      for (const w of this.#waiters.clear()) w.reject(err);
-      this.#opens.clear();
-      for (const ch of this.#channels.values()) ch.closedByPeer();
-      this.#channels.clear();
-      markClosed();
-    });
+    socket.addEventListener("close", () => this.#end(connectionClosed()));
+    this.#unwatch = watchSilence(this.#watch, this.#heartbeatTimeout);
+  }
+
+  /** Ends the connection: everything pending fails with `error`. */
+  #end(error: SwitchyardError): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#unwatch();
+    for (const w of this.#waiters.clear()) w.reject(error);
+    this.#opens.clear();
+    for (const ch of this.#channels.values()) ch.closedByPeer();
+    this.#channels.clear();
+    this.#markClosed();
+    if (this.#closing || this.#onDisconnect === undefined) return;
+    try {
+      this.#onDisconnect(error);
+    } catch (err) {
+      console.error(err);
+    }
+  }
+
+  /** Heartbeat: asks the server for a frame (old servers answer with an error). */
+  #ping(): void {
+    if (this.#open && this.#socket.readyState === OPEN) {
+      this.#identified({ op: "ping" }).catch(ignore);
+    }
+  }
+
+  /** Heartbeat: the server was silent for the whole timeout. */
+  #lost(): void {
+    const t = this.#heartbeatTimeout;
+    this.#end(publicError("heartbeat_timed_out", 503, `Server was silent for more than ${t} ms`, {
+      timeout: t,
+      retryable: true,
+    }));
+    try {
+      this.#socket.close(CLOSE_PEER_SILENT, `Server was silent for more than ${t} ms`);
+    } catch (err) {
+      console.error(err);
+    }
   }
 
   /** Resolves once the connection is closed. */
@@ -309,6 +229,7 @@ export class MessagingClient {
    * @returns Resolves once closed.
    */
   close(): Promise<void> {
+    this.#closing = true;
     if (this.#outbox.length > 0) this.#flush();
     this.#socket.close(1000, "");
     return this.#closed;
@@ -358,27 +279,32 @@ export class MessagingClient {
 
   #flush = (): void => {
     this.#flushing = false;
-    const out = this.#outbox;
+    let out = this.#outbox;
     this.#outbox = [];
     if (out.length === 0 || this.#socket.readyState !== OPEN) return;
-    const frame = this.#encodeFrame(out);
-    const size = typeof frame === "string" ? frame.length : frame.byteLength;
-    if (!NAGLE_CLIENT || size <= SMALL_FRAME || out.length === 1) return this.#socket.send(frame);
-    // Deno's WebSocket client keeps Nagle's algorithm on: a frame of a little
-    // over 1 KiB can then wait ~40 ms for the server's delayed ACK. Frames of
-    // at most 1 KiB go out at once, so a big batch is sent as several.
-    const per = Math.ceil(out.length / Math.ceil(size / SMALL_FRAME));
-    for (let i = 0; i < out.length; i += per) {
-      this.#socket.send(this.#encodeFrame(out.slice(i, i + per)));
+    let frames: Array<string | Uint8Array>;
+    try {
+      frames = encodeFrames(out, this.#encoding);
+    } catch {
+      // A command whose data cannot be encoded fails alone; the others go.
+      out = out.filter((cmd) => {
+        try {
+          encode(cmd, this.#encoding);
+          return true;
+        } catch (err) {
+          this.#opens.delete(cmd.id);
+          this.#waiters.take(cmd.id)?.reject(err);
+          return false;
+        }
+      });
+      if (out.length === 0) return;
+      frames = encodeFrames(out, this.#encoding);
     }
+    for (const frame of frames) this.#socket.send(frame);
   };
 
-  #encodeFrame(cmds: { id: number; [key: string]: unknown }[]): string | Uint8Array {
-    const folded = sendRuns(cmds);
-    return encode(folded.length === 1 ? folded[0] : folded, this.#encoding);
-  }
-
   #frame(raw: unknown): void {
+    this.#watch.silent = 0;
     const data = frameData(raw);
     if (data === undefined) return;
     let value: unknown;
@@ -429,6 +355,7 @@ export class MessagingClient {
       this.#channels.get(msg.channel as string)?.receive(msg.data);
       return;
     }
+    if (msg.op === "ping") return this.#ping();
     if (msg.op === "channel_closed") {
       const ch = this.#channels.get(msg.channel as string);
       this.#channels.delete(msg.channel as string);
@@ -451,42 +378,8 @@ export class MessagingClient {
   }
 }
 
+function ignore(): void {}
+
 function connectionClosed() {
   return publicError("connection_closed", 503, "Connection closed");
-}
-
-/** Whether this runtime's `WebSocket` client leaves Nagle's algorithm on (Deno's does). */
-const NAGLE_CLIENT = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
-/** The largest batch frame sent in one piece by such a client, in bytes (or UTF-16 units). */
-const SMALL_FRAME = 1000;
-
-/**
- * Folds each run of consecutive `send`s with consecutive ids into one
- * `send_many` (ids `id`, `id + 1`, …): the server parses two arrays instead
- * of an object per message. Other commands keep their place.
- */
-function sendRuns(out: { id: number; [key: string]: unknown }[]): unknown[] {
-  if (out.length < 2) return out;
-  const folded: unknown[] = [];
-  for (let i = 0; i < out.length;) {
-    const first = out[i]!;
-    let j = i + 1;
-    if (first.op === "send") {
-      while (j < out.length && out[j]!.op === "send" && out[j]!.id === first.id + (j - i)) j++;
-    }
-    if (j - i < 2) {
-      folded.push(first);
-      i++;
-      continue;
-    }
-    const to: unknown[] = new Array(j - i);
-    const data: unknown[] = new Array(j - i);
-    for (let k = i; k < j; k++) {
-      to[k - i] = out[k]!.to;
-      data[k - i] = out[k]!.data;
-    }
-    folded.push({ id: first.id, op: "send_many", to, data });
-    i = j;
-  }
-  return folded;
 }

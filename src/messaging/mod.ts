@@ -11,9 +11,10 @@
  * - {@linkcode MessagingClient}: the client for Deno, Node 22+ and browsers.
  *
  * Error codes: `actor_not_found`, `mailbox_full`, `request_timed_out`,
- * `actor_stopped`, `handler_failed`, `channel_not_found`, `channel_rejected`,
+ * `actor_stopped`, `handler_failed`, `handler_timed_out`, `channel_not_found`, `channel_rejected`,
  * `not_a_participant`; on the socket also `malformed_frame`,
- * `malformed_command`, `forbidden`, `overloaded` and `connection_closed`.
+ * `malformed_command`, `forbidden`, `overloaded`, `connection_closed` and
+ * `heartbeat_timed_out`.
  *
  * @example Two actors and a request
  * ```ts
@@ -29,29 +30,32 @@
 
 // Router
 export { MessageRouter } from "./message_router.ts";
-export type { MessageRouterOptions, ResolveParticipant } from "./message_router.ts";
 export type {
   Channel,
   CodedError,
   DeadLetter,
   MessageHandlers,
+  MessageRouterOptions,
   OpenChannelOptions,
   Participant,
   RegisterOptions,
   RequestOptions,
+  ResolveParticipant,
   SendOptions,
   ServerMessagingOptions,
 } from "./types.ts";
 
 // Outside clients: the socket endpoint and the client
 export { serveMessagingSocket } from "./messaging_socket.ts";
+export { CLOSE_PEER_SILENT, CLOSE_SLOW_CONSUMER } from "./close_codes.ts";
 export type {
   MessagingAuth,
   MessagingConnection,
   MessagingGrant,
   ServeMessagingOptions,
 } from "./messaging_socket.ts";
-export { ClientChannel, MessagingClient } from "./messaging_client.ts";
+export { MessagingClient } from "./messaging_client.ts";
+export { ClientChannel } from "./client_channel.ts";
 export type { MessagingClientOptions } from "./messaging_client.ts";
 
 // Shared types that appear in this module's signatures

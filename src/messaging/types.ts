@@ -146,6 +146,15 @@ export interface RegisterOptions {
    * @default {true}
    */
   serial?: boolean;
+  /**
+   * Longest a hook's promise may hold this participant's mailbox, in ms.
+   * Past it the hook is abandoned: the abandonment is logged, its late
+   * result or error is dropped, a request or open fails with
+   * `handler_timed_out` (504), a message becomes a dead letter, and the
+   * next message runs. Registry actors use their `actionTimeout`.
+   * @default {Infinity}
+   */
+  hookTimeout?: number;
 }
 
 /** Who sends: options of `send`. */
@@ -224,4 +233,37 @@ export interface ServerMessagingOptions {
   auth?: MessagingAuth;
   /** Called with each one-way message that was accepted but not handled. @default logs a warning */
   onDeadLetter?: (letter: DeadLetter) => void;
+}
+
+/**
+ * Finds the handlers of a participant that is not registered, e.g. by waking
+ * a sleeping actor. It may call `router.register(target, ...)` itself or
+ * return the handlers; `null` means there is no such participant.
+ */
+export type ResolveParticipant = (
+  target: string,
+) => MessageHandlers | null | Promise<MessageHandlers | null>;
+
+/** Options of {@linkcode MessageRouter}. */
+export interface MessageRouterOptions {
+  /**
+   * Messages a mailbox holds before `send`, `request`, `openChannel` and
+   * channel `send` fail with `mailbox_full`. The message being handled does
+   * not count; closes are never refused.
+   * @default {1024}
+   */
+  mailboxCapacity?: number;
+  /** Request and channel-open timeout in ms. @default {30000} */
+  defaultTimeout?: number;
+  /**
+   * Called with each one-way message that was accepted but not handled.
+   * @default logs `handler_failed` letters with `console.error`, ignores others
+   */
+  onDeadLetter?: (letter: DeadLetter) => void;
+  /**
+   * Called when a target is not registered. Meanwhile its messages wait in
+   * a pending mailbox (same capacity) and nothing else waits. Without it an
+   * unknown target fails at once with `actor_not_found`.
+   */
+  resolve?: ResolveParticipant;
 }

@@ -78,6 +78,27 @@ Deno.test("a full mailbox fails the sender with mailbox_full at once, nobody wai
   stall.resolve();
 });
 
+Deno.test("send() never throws: a full mailbox or unknown target rejects its promise", async () => {
+  const router = new MessageRouter({ mailboxCapacity: 1 });
+  const stall = deferred();
+  router.register("slow", { onMessage: () => stall.promise });
+  router.send("slow", 0); // taken by the handler, which stalls
+  await Promise.resolve();
+  router.send("slow", 1); // fills the mailbox
+  // What a caller writes when it does not await: the refusal reaches .catch, nothing throws.
+  const codes: string[] = [];
+  const caught = [
+    router.send("slow", 2).catch((e) => void codes.push(e.code)),
+    router.send("ghost", 3).catch((e) => void codes.push(e.code)),
+    router.participant("me").send("slow", 4).catch((e) => void codes.push(e.code)),
+    router.send("slow", 5, { from: 7 as unknown as string }).catch((e) => void codes.push(e.name)),
+  ];
+  await Promise.all(caught);
+  assert.deepEqual(codes, ["mailbox_full", "actor_not_found", "mailbox_full", "TypeError"]);
+  router.send("slow", 6); // a refused send that nobody listens to is no unhandled rejection
+  stall.resolve();
+});
+
 Deno.test("requests reply with values, promises and coded errors", async () => {
   const router = new MessageRouter();
   router.register("a", {
