@@ -35,6 +35,7 @@ import { ActorDispatch } from "./dispatch.ts";
 import { ActorIds } from "./resolve.ts";
 import { actorHeaders, admit, jsonHeader } from "./admission.ts";
 import { actionName, httpActions } from "./http_action.ts";
+import { messagingAdmission } from "./messaging_admission.ts";
 import type { Metrics } from "./metrics.ts";
 import type { MessageRouter } from "../messaging/message_router.ts";
 import { type MessagingAuth, serveMessagingSocket } from "../messaging/messaging_socket.ts";
@@ -348,12 +349,15 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
     if (!upgrader) {
       throw publicError("websocket_unsupported", 501, "This host cannot accept WebSockets");
     }
+    // Deno closes the request once it is upgraded: actors' onAuth gets a copy.
+    const snapshot = new Request(request.url, { headers: new Headers(request.headers) });
     const { socket, response } = upgrader(request, {});
     metrics.socketOpened();
     socket.addEventListener("close", () => metrics.socketClosed());
     serveMessagingSocket(messaging.router, socket, {
       identity: grant.identity,
       canAddress: grant.canAddress,
+      admit: messagingAdmission(manager, definitions, snapshot),
       encoding,
     });
     upgrades.add(response);

@@ -9,6 +9,7 @@ import { decode, type Encoding } from "../common/encoding.ts";
 import { publicError, type SwitchyardError } from "../common/errors.ts";
 import { frameData, type SocketLike } from "../common/socket.ts";
 import { watchSilence } from "./_heartbeat.ts";
+import { type AdmitTarget, TargetAdmission } from "./_target_admission.ts";
 import { type Id, ReplyOutbox } from "./_reply_outbox.ts";
 import { type MessageRouter, SENT, trySend } from "./message_router.ts";
 import type { Channel } from "./types.ts";
@@ -18,6 +19,8 @@ export interface SessionConfig {
   participant: string;
   encoding: Encoding;
   canAddress: ((target: string) => boolean) | undefined;
+  /** Checks each target once, before the first command to it (actors: their `onAuth`). */
+  admit: AdmitTarget | undefined;
   maxCommands: number;
   maxInflight: number;
   heartbeatTimeout: number;
@@ -67,6 +70,7 @@ export class MessagingSession {
   #open = true;
   #markClosed!: () => void;
   #unwatch: () => void;
+  #admission: TargetAdmission | undefined;
 
   constructor(router: MessageRouter, socket: SocketLike, config: SessionConfig) {
     this.participant = config.participant;
@@ -79,6 +83,7 @@ export class MessagingSession {
     socket.addEventListener("message", (ev) => this.#frame(ev.data));
     socket.addEventListener("close", () => this.#end());
     this.#unwatch = watchSilence(this, config.heartbeatTimeout);
+    if (config.admit) this.#admission = new TargetAdmission(config.admit);
   }
 
   /** Heartbeat: asks the client to answer (with any command, e.g. `ping`). */
@@ -168,10 +173,24 @@ export class MessagingSession {
     if (typeof id !== "string" && typeof id !== "number") {
       return this.#out.fail(null, malformed(`Command needs a string or number "id"`));
     }
+    const admission = this.#admission;
+    if (admission === undefined) return this.#runCaught(cmd);
+    const to = cmd.op === "channel_send" || cmd.op === "channel_close" ? undefined : cmd.to;
+    const targets = typeof to === "string"
+      ? [to]
+      : Array.isArray(to)
+      ? to.filter((t): t is string => typeof t === "string")
+      : [];
+    admission.submit(targets, () => {
+      if (this.#open) this.#runCaught(cmd);
+    });
+  }
+
+  #runCaught(cmd: Command): void {
     try {
       this.#run(cmd);
     } catch (err) {
-      this.#out.fail(id, err);
+      this.#out.fail(cmd.id, err);
     }
   }
 
@@ -313,6 +332,7 @@ export class MessagingSession {
     if (canAddress !== undefined && !canAddress(to)) {
       throw publicError("forbidden", 403, `Target "${to}" may not be addressed`, { target: to });
     }
+    this.#admission?.verdict(to);
     return to;
   }
 

@@ -71,6 +71,14 @@ export interface ServeMessagingOptions extends MessagingGrant {
    * @default {16777216} (16 MiB)
    */
   maxBufferedBytes?: number;
+  /**
+   * Checked once per target, before the connection's first command to it;
+   * throwing or rejecting (with a coded error) refuses every command to that
+   * target on this connection. Commands keep their order while a check runs.
+   * The server sets it so that a registry actor is reached only when its
+   * `onAuth` admits the connection.
+   */
+  admit?: (target: string) => void | Promise<void>;
 }
 
 /** A served connection. */
@@ -132,6 +140,7 @@ export function serveMessagingSocket(
     participant,
     encoding: options.encoding ?? "json",
     canAddress: options.canAddress,
+    admit: options.admit,
     maxCommands: options.maxCommandsPerFrame ?? 1000,
     maxInflight: options.maxInflight ?? 4096,
     heartbeatTimeout: checkHeartbeat(options.heartbeatTimeout ?? 30_000),

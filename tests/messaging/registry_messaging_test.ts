@@ -22,6 +22,9 @@ async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
 /** Answers messages, requests and channels; counts what it saw in its state. */
 const pong = actor({
   state: { messages: [] as unknown[], from: [] as string[], closes: 0 },
+  // Outside clients reach it over /messages when their token is not "mallory".
+  onAuth: ({ request, intents }) =>
+    !(intents.has("message") && new URL(request.url).searchParams.get("token") === "mallory"),
   actions: {
     seen: (c) => ({ ...c.state, messages: [...c.state.messages], from: [...c.state.from] }),
   },
@@ -99,7 +102,16 @@ const dozer = actor({
   options: { sleepTimeout: 20 },
 });
 
-const registry = setup({ use: { pong, ping, sleeper, dozer } });
+/** Has message hooks but no onAuth: server code only. */
+const hidden = actor({
+  state: { messages: 0 },
+  actions: { count: (c) => c.state.messages },
+  onMessage: (c) => void c.state.messages++,
+  onRequest: () => "secret",
+  onChannelOpen: () => true,
+});
+
+const registry = setup({ use: { pong, ping, sleeper, dozer, hidden } });
 
 Deno.test("two registry actors exchange send, request and channel messages", async () => {
   const server = registry.createServer({ driver: memoryDriver() });
@@ -293,5 +305,34 @@ Deno.test("/messages is refused with 403 without an auth hook or when the hook d
     await rejectsWith(MessagingClient.connect(on.url), "connection_closed");
   } finally {
     await on.stop();
+  }
+});
+
+Deno.test("an outside client cannot reach an actor without onAuth, nor one whose onAuth denies it", async () => {
+  const { server, url, stop } = listen((req) => {
+    const token = new URL(req.url).searchParams.get("token");
+    return token ? { identity: token } : null; // the grant allows every target
+  });
+  try {
+    const hiddenId = await server.client.hidden.getOrCreate(["h"]).resolve();
+    const pongId = await server.client.pong.getOrCreate(["p"]).resolve();
+    const alice = await MessagingClient.connect(`${url}?token=alice`);
+    await rejectsWith(alice.send(hiddenId, "x"), "forbidden");
+    await rejectsWith(alice.request(hiddenId, "x"), "forbidden");
+    await rejectsWith(alice.openChannel(hiddenId, "x"), "forbidden");
+    // Order holds across the first (checked) command and the ones after it.
+    await Promise.all([alice.send(pongId, 1), alice.send(pongId, 2), alice.send(pongId, 3)]);
+    assert.equal(await alice.request(pongId, "count"), 3);
+    await alice.close();
+    const mallory = await MessagingClient.connect(`${url}?token=mallory`);
+    await rejectsWith(mallory.send(pongId, "x"), "forbidden");
+    await rejectsWith(mallory.request(pongId, "x"), "forbidden");
+    await mallory.close();
+    assert.equal(await server.client.hidden.getOrCreate(["h"]).count(), 0, "nothing reached it");
+    assert.deepEqual((await server.client.pong.getOrCreate(["p"]).seen()).messages, [1, 2, 3]);
+    // Server code still reaches it.
+    assert.equal(await server.messaging.request(hiddenId, "x"), "secret");
+  } finally {
+    await stop();
   }
 });
