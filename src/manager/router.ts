@@ -73,8 +73,13 @@ export interface ManagerRouterOptions {
   inspect?(actorId: string): object | undefined;
   /** The way into actors (one per server); a new one over `manager` when absent. */
   dispatch?: ActorDispatch;
-  /** The message router and the auth hook of `GET /messages` (off without `auth`). */
-  messaging?: { router: MessageRouter; auth?: MessagingAuth };
+  /** The message router and the settings of `GET /messages` (off without `auth`). */
+  messaging?: {
+    router: MessageRouter;
+    auth?: MessagingAuth;
+    heartbeatTimeout?: number;
+    maxBufferedBytes?: number;
+  };
 }
 
 /** The manager router: `fetch(request, env)`; `env.upgradeWebSocket` overrides the upgrader. */
@@ -359,6 +364,8 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
       canAddress: grant.canAddress,
       admit: messagingAdmission(manager, definitions, snapshot),
       encoding,
+      heartbeatTimeout: messaging.heartbeatTimeout,
+      maxBufferedBytes: messaging.maxBufferedBytes,
     });
     upgrades.add(response);
     return response;

@@ -233,6 +233,16 @@ export interface ServerMessagingOptions {
   auth?: MessagingAuth;
   /** Called with each one-way message that was accepted but not handled. @default logs a warning */
   onDeadLetter?: (letter: DeadLetter) => void;
+  /**
+   * Longest silence of a `/messages` client, in ms, before the server gives
+   * it up (see `serveMessagingSocket`). @default {30000}
+   */
+  heartbeatTimeout?: number;
+  /**
+   * Most unsent bytes a `/messages` socket may hold before the client is
+   * disconnected as a slow consumer. @default {16777216}
+   */
+  maxBufferedBytes?: number;
 }
 
 /**

@@ -72,6 +72,8 @@ const serverSchema = z.object({
     defaultTimeout: z.number().positive().optional(),
     auth: fn.optional(),
     onDeadLetter: fn.optional(),
+    heartbeatTimeout: z.number().min(60).optional(),
+    maxBufferedBytes: z.number().int().positive().optional(),
   }).strict().optional(),
 }).strict();
 
@@ -245,7 +247,12 @@ function createServer<R extends Registry>(
     operatorToken: options.operatorToken,
     upgrader: detectUpgrader(),
     metrics,
-    messaging: { router: messaging, auth: mo.auth },
+    messaging: {
+      router: messaging,
+      auth: mo.auth,
+      heartbeatTimeout: mo.heartbeatTimeout,
+      maxBufferedBytes: mo.maxBufferedBytes,
+    },
     inspect: (id) => live.get(id)?.describe(),
   });
   metrics.watch({

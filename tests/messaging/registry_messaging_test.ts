@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { actor, setup, UserError } from "../../mod.ts";
 import { memoryDriver } from "../../drivers/memory.ts";
-import { type Channel, type MessagingAuth, MessagingClient } from "../../src/messaging/mod.ts";
+import {
+  type Channel,
+  CLOSE_PEER_SILENT,
+  type MessagingAuth,
+  MessagingClient,
+} from "../../src/messaging/mod.ts";
 
 function deferred<T = void>() {
   let resolve!: (v: T) => void;
@@ -334,5 +339,28 @@ Deno.test("an outside client cannot reach an actor without onAuth, nor one whose
     assert.equal(await server.messaging.request(hiddenId, "x"), "secret");
   } finally {
     await stop();
+  }
+});
+
+Deno.test("the server's messaging options set the /messages heartbeat", async () => {
+  assert.throws(
+    () => registry.createServer({ driver: memoryDriver(), messaging: { heartbeatTimeout: 1 } }),
+    { code: "invalid_config" },
+  );
+  const server = registry.createServer({
+    driver: memoryDriver(),
+    messaging: { auth: () => ({}), heartbeatTimeout: 150 },
+    logger: () => {},
+  });
+  const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, server.fetch);
+  try {
+    // A raw client that never answers the server's pings.
+    const ws = new WebSocket(`ws://127.0.0.1:${http.addr.port}/messages`);
+    const closed = new Promise<number>((r) => ws.addEventListener("close", (e) => r(e.code)));
+    assert.equal(await closed, CLOSE_PEER_SILENT);
+  } finally {
+    await server.shutdown();
+    await http.shutdown();
+    await http.finished;
   }
 });
