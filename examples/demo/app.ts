@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The demo page's module (bundled with the browser client when the demo
  * starts): a live counter and a chat room over actor connections, direct
@@ -11,11 +10,28 @@ import { createClient } from "../../src/client/mod.ts";
 import type { ConnectionStatus } from "../../src/client/mod.ts";
 import type { ChatMessage, registry } from "../actors.ts";
 import { type DirectMessage, LiveMessaging } from "./live_messaging.ts";
+import { browser, type PageElement } from "./dom.ts";
 import { appendLine, byId, describeError, type LinkState, showError, showState } from "./view.ts";
 
+const { document, location } = browser;
 const ORIGIN = location.origin;
 /** How often the page reads the state of its actor connections. */
 const STATE_POLL_MS = 100;
+/**
+ * Longest text the page sends, in characters. The server refuses messages
+ * over 2,000 characters with `invalid_message`; far larger ones would exceed
+ * its frame limit and cost the connection, so the page refuses them itself.
+ */
+const MAX_SENT_TEXT = 64 * 1024;
+
+/** Rejects with a coded `message_too_large` when `text` is over {@linkcode MAX_SENT_TEXT}. */
+function checkSize(text: string): Promise<void> {
+  if (text.length <= MAX_SENT_TEXT) return Promise.resolve();
+  return Promise.reject({
+    code: "message_too_large",
+    message: `Message is longer than ${MAX_SENT_TEXT} characters`,
+  });
+}
 
 /** Anything with a `status`, read until the page is closed. */
 interface Watched {
@@ -26,7 +42,7 @@ interface Watched {
  * Shows `conn.status` in `el` and calls `onOpen` each time it becomes open
  * (first open and every reconnection), so the page reloads what it shows.
  */
-function watch(conn: Watched, el: HTMLElement, onOpen: () => void): void {
+function watch(conn: Watched, el: PageElement, onOpen: () => void): void {
   let last: LinkState = "idle";
   const tick = () => {
     const now = conn.status;
@@ -49,7 +65,7 @@ function join(name: string): void {
   const report = (err: unknown) => (notice.textContent = describeError(err));
 
   // Counter: one shared actor; every change arrives as a `changed` event.
-  const count = byId<HTMLOutputElement>("count");
+  const count = byId("count");
   const counterError = byId("counter-error");
   const counter = client.counter.getOrCreate(["demo"]).connect();
   const showCount = (n: number) => (count.textContent = String(n));
@@ -85,11 +101,11 @@ function join(name: string): void {
     }, (err) => showError(chatError, err));
     chat.members().then((names) => (byId("members").textContent = names.join(", ")), report);
   });
-  const chatText = byId<HTMLTextAreaElement>("chat-text");
+  const chatText = byId("chat-text");
   byId("chat-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const text = chatText.value;
-    chat.send(text).then(() => {
+    checkSize(text).then(() => chat.send(text)).then(() => {
       chatText.value = "";
       showError(chatError, undefined);
     }, (err) => showError(chatError, err));
@@ -113,11 +129,12 @@ function join(name: string): void {
     onHistory: (all) => all.forEach((m) => showDirect(m)),
     onError: report,
   });
-  const dmTo = byId<HTMLInputElement>("dm-to");
-  const dmText = byId<HTMLTextAreaElement>("dm-text");
+  const dmTo = byId("dm-to");
+  const dmText = byId("dm-text");
   byId("dm-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    messaging.send(dmTo.value.trim(), dmText.value).then((m) => {
+    const text = dmText.value;
+    checkSize(text).then(() => messaging.send(dmTo.value.trim(), text)).then((m) => {
       showDirect(m, true);
       dmText.value = "";
       showError(dmError, undefined);
@@ -161,7 +178,7 @@ async function gateway(): Promise<void> {
 }
 
 function start(): void {
-  const input = byId<HTMLInputElement>("name");
+  const input = byId("name");
   const fromUrl = new URLSearchParams(location.search).get("name");
   void gateway();
   const tryJoin = (raw: string) => {

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The page's link to the message router (`/messages`): a `MessagingClient`
  * that reconnects by itself, opens a channel to the user's inbox and

@@ -1,10 +1,13 @@
-/// <reference lib="dom" />
 /**
  * DOM helpers of the demo page. Everything users or the server provide is
  * written with `textContent`, never parsed as HTML.
  *
  * @module
  */
+
+import { browser, type PageElement } from "./dom.ts";
+
+const { document } = browser;
 
 /** Where a live link is in its life, as shown on the page. */
 export type LinkState = "idle" | "connecting" | "open" | "reconnecting" | "closed";
@@ -16,10 +19,10 @@ export type LinkState = "idle" | "connecting" | "open" | "reconnecting" | "close
  * @returns The element.
  * @throws {Error} When the page has no such element.
  */
-export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+export function byId(id: string): PageElement {
   const el = document.getElementById(id);
   if (!el) throw new Error(`Page has no element "#${id}"`);
-  return el as T;
+  return el;
 }
 
 /**
@@ -29,7 +32,7 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
  * @param el The status element.
  * @param state The state.
  */
-export function showState(el: HTMLElement, state: LinkState): void {
+export function showState(el: PageElement, state: LinkState): void {
   if (el.dataset.state === state) return;
   el.dataset.state = state;
   el.dataset.seen = `${el.dataset.seen ?? ""} ${state}`.trim();
@@ -43,7 +46,7 @@ export function showState(el: HTMLElement, state: LinkState): void {
  * @param from The author.
  * @param text The message.
  */
-export function appendLine(list: HTMLElement, from: string, text: string): void {
+export function appendLine(list: PageElement, from: string, text: string): void {
   const item = document.createElement("li");
   const who = document.createElement("span");
   who.className = "from";
@@ -75,7 +78,7 @@ export function describeError(err: unknown): string {
  * @param el The element.
  * @param err The error, or `undefined` to clear.
  */
-export function showError(el: HTMLElement, err: unknown): void {
+export function showError(el: PageElement, err: unknown): void {
   el.textContent = err === undefined ? "" : describeError(err);
   const code = (err as { code?: unknown } | undefined)?.code;
   el.dataset.code = typeof code === "string" ? code : "";
