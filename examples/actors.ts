@@ -101,12 +101,16 @@ function memberNames(conns: ReadonlyMap<string, { state: { name: string } }>): s
 }
 
 /**
- * A chat room: members connect with `{ name }`; messages are broadcast as
+ * A chat room: members connect with `{ name }` (1 to 64 characters, else
+ * `invalid_name`); messages are broadcast as
  * `message`, the member list as `members` whenever someone joins or leaves.
  */
 export const chatRoom = actor({
   state: { messages: [] as ChatMessage[] },
-  onAuth: (_args, params: { name?: string } | undefined) => ({ name: checkName(params?.name) }),
+  // Members connect with a name; callers without one (HTTP actions) are "anonymous".
+  onAuth: (_args, params: { name?: string } | undefined) => ({
+    name: params?.name === undefined ? "anonymous" : checkName(params.name),
+  }),
   connState: { name: "anonymous" },
   onConnect: (c, conn) => {
     conn.state.name = conn.auth?.name ?? "anonymous";
