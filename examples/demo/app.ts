@@ -177,7 +177,22 @@ async function gateway(): Promise<void> {
   }
 }
 
+/** Which driver the demo runs on, and whether its state survives a restart. */
+async function driver(): Promise<void> {
+  try {
+    const info = await (await fetch("/demo/info")).json() as {
+      driver: string;
+      persistent: boolean;
+    };
+    byId("driver").textContent = `Driver: ${info.driver}, ` +
+      (info.persistent ? "state survives a restart" : "nothing persists across restarts");
+  } catch {
+    // The line is informative only.
+  }
+}
+
 function start(): void {
+  void driver();
   const input = byId("name");
   const fromUrl = new URLSearchParams(location.search).get("name");
   void gateway();

@@ -184,8 +184,14 @@ Deno.test({
       const bob = await openUser(browser, base, "bob");
       const users = [alice, bob];
 
-      await t.step("both pages show their connections open", async () => {
+      await t.step("both pages show their connections open and the driver in use", async () => {
         for (const u of users) await linksAre(u, "open");
+        const persistence = demo!.persistent ? "state survives a restart" : "nothing persists";
+        await wait(
+          alice.page,
+          (p) => document.getElementById("driver")!.textContent!.includes(p),
+          persistence,
+        );
       });
 
       await t.step("a counter incremented in one page is seen in the other", async () => {
