@@ -10,6 +10,7 @@ import { decodeCbor, encodeCbor } from "../common/encoding.ts";
 import { type Deadline, deadlines } from "../common/deadlines.ts";
 import type { Logger } from "./context.ts";
 import type { ActorDriver } from "../driver/actor_driver.ts";
+import { stateCorrupt } from "../driver/driver_errors.ts";
 
 /** A scheduled action, persisted with the state. */
 export interface ScheduledEvent {
@@ -75,7 +76,15 @@ export class Persistence {
    * @param bytes What {@linkcode read} returned.
    */
   restore(bytes: Uint8Array): void {
-    const p = decodeCbor(bytes) as Persisted;
+    let p: Persisted;
+    try {
+      p = decodeCbor(bytes) as Persisted;
+    } catch (err) {
+      throw stateCorrupt(this.#owner.record.actorId, `not CBOR (${String(err)})`);
+    }
+    if (p === null || typeof p !== "object" || p.v !== 1) {
+      throw stateCorrupt(this.#owner.record.actorId, "not a state record of version 1");
+    }
     this.raw = p.state;
     this.events = p.schedule ?? [];
   }
@@ -122,7 +131,9 @@ export class Persistence {
   }
 
   /**
-   * Adds a scheduled action, writes it and re-arms the alarm.
+   * Adds a scheduled action: arms the alarm, then writes the schedule. In
+   * that order a crash between the two leaves an alarm with nothing due
+   * (harmless), never a stored action without an alarm.
    *
    * @param event The action to schedule.
    */
@@ -130,24 +141,24 @@ export class Persistence {
     this.events.push(event);
     this.events.sort((a, b) => a.at - b.at);
     this.dirty = true;
-    await this.saveNow();
     await this.armAlarm();
+    await this.saveNow();
   }
 
   /**
-   * Takes the actions due at `now` off the schedule (written, alarm re-armed).
+   * Takes the actions due at `now` off the schedule. Nothing is written:
+   * the caller runs them, then saves (their changes and the removal in one
+   * write) and re-arms the alarm.
    *
    * @param now The time, ms since the epoch.
    * @returns The due actions, soonest first.
    */
-  async takeDue(now: number): Promise<ScheduledEvent[]> {
+  takeDue(now: number): ScheduledEvent[] {
     const due = this.events.filter((e) => e.at <= now);
     if (due.length > 0) {
       this.events = this.events.filter((e) => e.at > now);
       this.dirty = true;
-      await this.saveNow();
     }
-    await this.armAlarm();
     return due;
   }
 

@@ -179,8 +179,9 @@ function createServer<R extends Registry>(
       };
     },
     onAction: (name: string, ok: boolean) => metrics.action(name, ok),
+    durableByDefault: false,
   };
-  const { manager, actor } = options.driver.create({
+  const { manager, actor, durableByDefault } = options.driver.create({
     actorRouter,
     hasActorType: has,
     log: (level, message, data) => log(level, message, { ...data }),
@@ -195,6 +196,7 @@ function createServer<R extends Registry>(
       return new ActorInstance(record, def.config, driver, host);
     },
   });
+  host.durableByDefault = durableByDefault === true;
   // Every instance a driver holds came from `createInstance` above, so it is an ActorInstance.
   const dispatch = late.dispatch = new ActorDispatch(manager);
   late.loadActor = (id) => actor.loadActor(id) as Promise<ActorInstance>;
