@@ -30,13 +30,15 @@
  *
  * ## Key layout
  *
- * Every key starts with `"sy"`; every value is a `Uint8Array`.
+ * Every key starts with `"sy"`; every value is a `Uint8Array`. Actor ids
+ * are 32 hex digits that start with the creation time (epoch ms), so
+ * records list oldest first and new actors' entries sit together in the
+ * file.
  *
  * | key | value |
  * |---|---|
  * | `["sy", "actor", actorId]` | the actor record (CBOR: id, type, key, input, createdAt) |
  * | `["sy", "key", type, serializedKey]` | the actor id (UTF-8): the name+key index |
- * | `["sy", "created", createdAt, actorId]` | empty: actors oldest first |
  * | `["sy", "state", actorId, n]` | chunk `n` of the state; chunk 0 starts with a header |
  * | `["sy", "alarm", actorId]` | when the actor's alarm fires (CBOR epoch ms) |
  * | `["sy", "seq"]` | empty; bumped by every commit that creates actors |

@@ -51,6 +51,7 @@ export class Persistence {
   #owner: PersistenceOwner;
   #timer: Deadline | undefined;
   #chain: Promise<void> = Promise.resolve();
+  #queued: Promise<void> | undefined;
 
   /**
    * @param driver The actor driver that stores the record.
@@ -113,7 +114,11 @@ export class Persistence {
   saveNow(): Promise<void> {
     this.#timer?.cancel();
     this.#timer = undefined;
+    // A write that has not started yet will carry this change too: share it,
+    // so many calls during one write cost one more write, not one each.
+    if (this.#queued) return this.#queued;
     const write = this.#chain.then(async () => {
+      this.#queued = undefined;
       if (!this.dirty) return;
       this.dirty = false;
       const bytes = encodeCbor({ v: 1, state: this.raw, schedule: this.events } as Persisted);
@@ -127,6 +132,7 @@ export class Persistence {
     });
     // A failed write fails its callers, not the writes queued after it.
     this.#chain = write.catch(() => {});
+    this.#queued = write;
     return write;
   }
 
