@@ -108,6 +108,30 @@ Deno.test("concurrent durable actions of many actors share commits", async () =>
   }
 });
 
+Deno.test("concurrent durable actions on one actor share commits", async () => {
+  const control = new StoreControl();
+  const driver = await kvDriver({ path: tempKvPath(), wrapStore: control.wrap });
+  const server = registry.createServer({ driver, logger: quiet });
+  try {
+    const h = server.client.counter.getOrCreate(["one"]);
+    await h.inc();
+    const before = control.commits;
+    // 16 callers, each calling again as soon as it is answered.
+    const results: number[] = [];
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      for (let i = 0; i < 8; i++) results.push(await h.inc());
+    }));
+    assert.deepEqual(
+      results.toSorted((a, b) => a - b),
+      Array.from({ length: 128 }, (_, i) => i + 2),
+    );
+    const commits = control.commits - before;
+    assert.ok(commits <= 40, `128 durable actions on one actor took ${commits} commits`);
+  } finally {
+    await server.shutdown();
+  }
+});
+
 Deno.test("a commit that fails a few times is retried and the action answers", async () => {
   const control = new StoreControl();
   const logs: string[] = [];
