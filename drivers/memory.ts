@@ -50,7 +50,7 @@ export function memoryDriver(_options: MemoryDriverOptions = {}): DriverFactory 
     name: "memory",
     create(context) {
       const driver = new MemoryDriver(context);
-      return { manager: driver, actor: driver };
+      return { manager: driver, actor: driver, durableByDefault: false };
     },
   };
 }

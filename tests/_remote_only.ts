@@ -47,7 +47,7 @@ export function remoteOnly(factory: DriverFactory): RemoteOnly {
         proxyWebSocket: (actorId, request, socket) => m.proxyWebSocket(actorId, request, socket),
         shutdown: () => m.shutdown(),
       };
-      return { manager, actor: pair.actor };
+      return { ...pair, manager };
     },
   };
 }

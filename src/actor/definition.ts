@@ -35,7 +35,8 @@ export interface ActorOptions {
    * Answer an action only after the state it changed is written; when the
    * write fails, the action fails (`internal_error`) and the change goes out
    * with the next write. Without it, a failed background write is logged and
-   * retried with the next change. @default {false}
+   * retried with the next change. Unset, the driver decides: `false` on
+   * `memory`, `true` on `kv`.
    */
   durable?: boolean;
   /** Events kept per connection for replay after a reconnect. @default {256} */
@@ -163,7 +164,7 @@ const optionsSchema = z.object({
   actionTimeout: positive(60_000),
   stateSaveInterval: z.number().int().nonnegative().default(1_000),
   sleepTimeout: z.number().int().nonnegative().default(30_000),
-  durable: z.boolean().default(false),
+  durable: z.boolean().optional(),
   eventBufferSize: z.number().int().nonnegative().max(100_000).default(256),
   reconnectWindow: z.number().int().nonnegative().default(30_000),
 }).strict();

@@ -50,6 +50,8 @@ export interface InstanceHost {
   onLifecycle?(instance: ActorInstance, event: "started" | "stopped"): void;
   /** The server's message router; the instance registers itself there while it runs. */
   messaging?: MessageRouter;
+  /** `durable` of actors that do not set it: the driver's default. */
+  durableByDefault?: boolean;
 }
 
 type Status = "new" | "running" | "stopping" | "stopped";
@@ -72,6 +74,7 @@ export class ActorInstance implements LoadedActor {
   #schedule: Schedule | undefined;
   #driver: ActorDriver;
   #store: Persistence;
+  #durable: boolean;
   #seq = 0;
   #status: Status = "new";
   #flushQueued = false;
@@ -99,6 +102,7 @@ export class ActorInstance implements LoadedActor {
     this.#driver = driver;
     this.#store = new Persistence(driver, this);
     this.host = host;
+    this.#durable = def.options.durable ?? host.durableByDefault ?? false;
   }
 
   /** Connections of this actor. */
@@ -159,7 +163,7 @@ export class ActorInstance implements LoadedActor {
       // The first save joins the first action's save (one encode, not two);
       // a `durable` actor still waits for it.
       store.dirty = true;
-      if (def.options.durable) await this.saveNow();
+      if (this.#durable) await this.saveNow();
     } else if (def.onWake) await def.onWake(ctx);
     if (def.onStart) await def.onStart(ctx);
     this.#status = "running";
@@ -337,7 +341,7 @@ export class ActorInstance implements LoadedActor {
       this.#actionDone(name, t0, true, err);
       throw err;
     }
-    if (isThenable(out) || (this.def.options.durable && this.#store.dirty)) {
+    if (isThenable(out) || (this.#durable && this.#store.dirty)) {
       return this.#finishAction(out, name, t0);
     }
     this.#actionDone(name, t0, false);
@@ -355,7 +359,7 @@ export class ActorInstance implements LoadedActor {
           `Actor "${this.record.name}" stopped before action "${name}" finished`,
         );
       }
-      if (this.def.options.durable && this.#store.dirty) await this.saveNow();
+      if (this.#durable && this.#store.dirty) await this.saveNow();
     } catch (err) {
       this.#actionDone(name, t0, true, err);
       throw err;
@@ -488,14 +492,23 @@ export class ActorInstance implements LoadedActor {
     return this.#store.saveNow();
   }
 
-  /** Runs due scheduled actions; called by the driver when the alarm fires. */
-  async onAlarm(): Promise<void> {
-    const due = await this.#store.takeDue(Date.now());
+  /**
+   * Runs due scheduled actions; called by the driver when the alarm fires.
+   * The entries leave the stored schedule in the same write as the changes
+   * their actions made, so a crash before that write runs them again and
+   * never loses them.
+   *
+   * @param now The driver's time, ms since the epoch.
+   */
+  async onAlarm(now: number = Date.now()): Promise<void> {
+    const due = this.#store.takeDue(now);
     for (const e of due) {
       try {
         await this.runAction(e.action, e.args);
       } catch { /* reported by runAction */ }
     }
+    if (due.length > 0) await this.saveNow();
+    await this.#store.armAlarm();
   }
 
   /** Puts an idle actor to sleep: `onSleep`, state flushed, unloaded by the driver. */

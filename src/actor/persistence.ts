@@ -10,6 +10,7 @@ import { decodeCbor, encodeCbor } from "../common/encoding.ts";
 import { type Deadline, deadlines } from "../common/deadlines.ts";
 import type { Logger } from "./context.ts";
 import type { ActorDriver } from "../driver/actor_driver.ts";
+import { stateCorrupt } from "../driver/driver_errors.ts";
 
 /** A scheduled action, persisted with the state. */
 export interface ScheduledEvent {
@@ -54,6 +55,7 @@ export class Persistence {
   #owner: PersistenceOwner;
   #timer: Deadline | undefined;
   #chain: Promise<void> = Promise.resolve();
+  #queued: Promise<void> | undefined;
 
   /**
    * @param driver The actor driver that stores the record.
@@ -79,7 +81,15 @@ export class Persistence {
    * @param bytes What {@linkcode read} returned.
    */
   restore(bytes: Uint8Array): void {
-    const p = decodeCbor(bytes) as Persisted;
+    let p: Persisted;
+    try {
+      p = decodeCbor(bytes) as Persisted;
+    } catch (err) {
+      throw stateCorrupt(this.#owner.record.actorId, `not CBOR (${String(err)})`);
+    }
+    if (p === null || typeof p !== "object" || p.v !== 1) {
+      throw stateCorrupt(this.#owner.record.actorId, "not a state record of version 1");
+    }
     this.size = bytes.byteLength;
     this.raw = p.state;
     this.events = p.schedule ?? [];
@@ -109,7 +119,11 @@ export class Persistence {
   saveNow(): Promise<void> {
     this.#timer?.cancel();
     this.#timer = undefined;
+    // A write that has not started yet will carry this change too: share it,
+    // so many calls during one write cost one more write, not one each.
+    if (this.#queued) return this.#queued;
     const write = this.#chain.then(async () => {
+      this.#queued = undefined;
       if (!this.dirty) return;
       this.dirty = false;
       const bytes = encodeCbor({ v: 1, state: this.raw, schedule: this.events } as Persisted);
@@ -127,11 +141,14 @@ export class Persistence {
     });
     // A failed write fails its callers, not the writes queued after it.
     this.#chain = write.catch(() => {});
+    this.#queued = write;
     return write;
   }
 
   /**
-   * Adds a scheduled action, writes it and re-arms the alarm.
+   * Adds a scheduled action: arms the alarm, then writes the schedule. In
+   * that order a crash between the two leaves an alarm with nothing due
+   * (harmless), never a stored action without an alarm.
    *
    * @param event The action to schedule.
    */
@@ -139,24 +156,24 @@ export class Persistence {
     this.events.push(event);
     this.events.sort((a, b) => a.at - b.at);
     this.dirty = true;
-    await this.saveNow();
     await this.armAlarm();
+    await this.saveNow();
   }
 
   /**
-   * Takes the actions due at `now` off the schedule (written, alarm re-armed).
+   * Takes the actions due at `now` off the schedule. Nothing is written:
+   * the caller runs them, then saves (their changes and the removal in one
+   * write) and re-arms the alarm.
    *
    * @param now The time, ms since the epoch.
    * @returns The due actions, soonest first.
    */
-  async takeDue(now: number): Promise<ScheduledEvent[]> {
+  takeDue(now: number): ScheduledEvent[] {
     const due = this.events.filter((e) => e.at <= now);
     if (due.length > 0) {
       this.events = this.events.filter((e) => e.at > now);
       this.dirty = true;
-      await this.saveNow();
     }
-    await this.armAlarm();
     return due;
   }
 

@@ -34,8 +34,13 @@ export interface LoadedActor {
    * 1001 (the clients resume elsewhere or later).
    */
   stop(): Promise<void>;
-  /** Runs the scheduled actions that are due; the driver calls it when the alarm fires. */
-  onAlarm(): Promise<void>;
+  /**
+   * Runs the scheduled actions that are due; the driver calls it when the
+   * alarm fires.
+   *
+   * @param now The driver's clock, ms since the epoch. @default {Date.now()}
+   */
+  onAlarm(now?: number): Promise<void>;
   /**
    * Runs an action exactly as `POST /action/:name` of the actor router does:
    * the same-process path of `ManagerDriver.local`. It answers synchronously

@@ -122,12 +122,13 @@ export class LocalActors {
    * Loads the actor and runs its due scheduled actions; failures are logged.
    *
    * @param actorId The actor id.
+   * @param now The driver's clock, ms since the epoch (what is due at it runs).
    * @returns Resolves when the alarm ran (or failed).
    */
-  async fireAlarm(actorId: string): Promise<void> {
+  async fireAlarm(actorId: string, now?: number): Promise<void> {
     if (this.#closed) return;
     try {
-      await (await this.load(actorId)).onAlarm();
+      await (await this.load(actorId)).onAlarm(now);
     } catch (err) {
       this.#ctx.log("error", "Alarm failed", { actorId, error: String(err) });
     }

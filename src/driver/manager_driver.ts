@@ -199,6 +199,20 @@ export interface DriverContext {
   log(level: "debug" | "info" | "warn" | "error", message: string, data?: object): void;
 }
 
+/** What {@linkcode DriverFactory.create} returns. */
+export interface CreatedDriver {
+  /** The manager half. */
+  manager: ManagerDriver;
+  /** The actor half (often the same object). */
+  actor: ActorDriver;
+  /**
+   * `durable` of actors that do not set the option: whether an action
+   * answers only after the state it changed is stored. `false` on `memory`
+   * (nothing survives a restart anyway), `true` on `kv`.
+   */
+  durableByDefault: boolean;
+}
+
 /** A configured driver, e.g. `memoryDriver()`. */
 export interface DriverFactory {
   /** Driver name, for logs and metrics. */
@@ -207,7 +221,7 @@ export interface DriverFactory {
    * Creates the driver pair for one server. May be called once per server.
    *
    * @param context What the server offers.
-   * @returns The two halves (often one object).
+   * @returns The two halves (often one object) and the driver's defaults.
    */
-  create(context: DriverContext): { manager: ManagerDriver; actor: ActorDriver };
+  create(context: DriverContext): CreatedDriver;
 }

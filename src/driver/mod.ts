@@ -23,7 +23,7 @@
  *         seen.push(record.actorId);
  *         return record;
  *       };
- *       return { manager, actor: pair.actor };
+ *       return { ...pair, manager };
  *     },
  *   };
  * }
@@ -37,6 +37,7 @@ export type { ActorDriver, LoadedActor } from "./actor_driver.ts";
 export type { ActorRecord } from "./actor_record.ts";
 export type {
   ActorRouter,
+  CreatedDriver,
   DriverContext,
   DriverFactory,
   ListActorsOptions,

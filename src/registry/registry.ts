@@ -219,8 +219,9 @@ function createServer<R extends Registry>(
       if (event === "started") live.set(id, instance);
       else if (live.get(id) === instance) live.delete(id);
     },
+    durableByDefault: false,
   };
-  const { manager, actor } = options.driver.create({
+  const { manager, actor, durableByDefault } = options.driver.create({
     actorRouter,
     hasActorType: has,
     log: (level, message, data) => log(level, message, { ...data }),
@@ -235,6 +236,7 @@ function createServer<R extends Registry>(
       return new ActorInstance(record, def.config, driver, host);
     },
   });
+  host.durableByDefault = durableByDefault === true;
   // Every instance a driver holds came from `createInstance` above, so it is an ActorInstance.
   const dispatch = late.dispatch = new ActorDispatch(manager);
   late.loadActor = (id) => actor.loadActor(id) as Promise<ActorInstance>;

@@ -32,7 +32,13 @@ export const CLIENT_KINDS: readonly ClientKind[] = [
 ];
 
 /** Capabilities a driver may lack; a driver test skips them with a reason. */
-export type Capability = "alarms" | "sleep" | "rawWebSocket" | "reconnect";
+export type Capability = "alarms" | "sleep" | "rawWebSocket" | "reconnect" | "persistence";
+
+/**
+ * Opens the driver again on the storage of `previous` (a persistent driver's
+ * restart): what `DriverSuiteOptions.reopen` returns.
+ */
+export type Reopen = (previous: DriverFactory) => DriverFactory | Promise<DriverFactory>;
 
 /** The typed client of the suite's registry. */
 export type SuiteClient = Client<SuiteRegistry>;
@@ -78,6 +84,12 @@ export interface SuiteContext {
   otherClient(options?: ClientOptions & { headers?: Record<string, string> }): SuiteClient;
   /** A client of this kind whose resume attempts can be held back. */
   gatedClient(): GatedClient;
+  /**
+   * Shuts the server down and starts a new one on the same storage (the
+   * `reopen` option); remote clients keep their endpoint, `client` and
+   * `server` name the new server afterwards. Only for `persistence` cases.
+   */
+  restart(): Promise<void>;
 }
 
 /** A test case of a behaviour group. */
@@ -148,8 +160,10 @@ export async function withHarness(
   kind: ClientKind,
   makeDriver: () => DriverFactory | Promise<DriverFactory>,
   fn: (ctx: SuiteContext) => Promise<void>,
+  reopen?: Reopen,
 ): Promise<void> {
-  const server = registry.createServer({ driver: await makeDriver(), logger: () => {} });
+  let driver = await makeDriver();
+  let server = registry.createServer({ driver, logger: () => {} });
   const remote = kind in REMOTE;
   let http: Deno.HttpServer | undefined;
   let endpoint = "";
@@ -161,7 +175,7 @@ export async function withHarness(
         port: 0,
         onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
       },
-      (req) => server.fetch(req),
+      (req) => server.fetch(req), // the current server, also after a restart
     );
     const addr = await listening.promise;
     endpoint = `http://127.0.0.1:${addr.port}`;
@@ -183,12 +197,16 @@ export async function withHarness(
     clients.push(c);
     return c;
   };
-  const client = remote ? newClient() : server.client;
+  const remoteClient = remote ? newClient() : undefined;
   const ctx: SuiteContext = {
     kind,
     remote,
-    client,
-    server,
+    get client() {
+      return remoteClient ?? server.client;
+    },
+    get server() {
+      return server;
+    },
     key: () => [crypto.randomUUID()],
     async caller(handle, params) {
       if (kind !== "remote-ws" && kind !== "remote-sse") return handle as never;
@@ -202,6 +220,12 @@ export async function withHarness(
       const c = createClientWithDriver<SuiteRegistry>(g.driver, baseOptions);
       clients.push(c);
       return { client: c, hold: g.hold, release: g.release };
+    },
+    async restart() {
+      if (!reopen) throw new Error("This driver has no reopen option");
+      await server.shutdown();
+      driver = await reopen(driver);
+      server = registry.createServer({ driver, logger: () => {} });
     },
   };
   let timer: ReturnType<typeof setTimeout> | undefined;

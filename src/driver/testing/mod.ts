@@ -18,6 +18,8 @@
  *
  * runDriverSuite("memory", () => memoryDriver());
  * runDriverSuite("my-driver", () => myDriver(), { skip: { alarms: "no timers in this host" } });
+ * // A persistent driver: `reopen` opens the same storage again.
+ * runDriverSuite("my-file-driver", () => fileDriver(tmpPath()), { reopen: (d) => fileDriver(pathOf(d)) });
  * ```
  *
  * @module
@@ -31,6 +33,7 @@ import {
   type Capability,
   CLIENT_KINDS,
   type ClientKind,
+  type Reopen,
   type SuiteGroup,
   withHarness,
 } from "./harness.ts";
@@ -38,10 +41,11 @@ import { keyCases } from "./keys_cases.ts";
 import { lifecycleCases } from "./lifecycle_cases.ts";
 import { rawHttpCases } from "./raw_http_cases.ts";
 import { rawWebSocketCases } from "./raw_websocket_cases.ts";
+import { persistenceCases } from "./persistence_cases.ts";
 import { reconnectCases } from "./reconnect_cases.ts";
 import { scheduleCases } from "./schedule_cases.ts";
 
-export type { Capability, ClientKind } from "./harness.ts";
+export type { Capability, ClientKind, Reopen } from "./harness.ts";
 
 /** Options of {@linkcode runDriverSuite}. */
 export interface DriverSuiteOptions {
@@ -49,6 +53,14 @@ export interface DriverSuiteOptions {
   skip?: Partial<Record<Capability, string>>;
   /** Only these client kinds (default: every kind). */
   kinds?: readonly ClientKind[];
+  /**
+   * For persistent drivers: opens the driver again on the storage of the
+   * given one (same file, same database). With it the `persistence` cases
+   * run (state, alarms and slept actors survive a restart; connected
+   * clients are told their connection was reset); without it they are
+   * skipped.
+   */
+  reopen?: Reopen;
 }
 
 /** Every behaviour group, in run order. */
@@ -63,6 +75,7 @@ const SUITE_GROUPS: readonly SuiteGroup[] = [
   rawWebSocketCases,
   scheduleCases,
   reconnectCases,
+  persistenceCases,
 ];
 
 /**
@@ -80,14 +93,18 @@ export function runDriverSuite(
 ): void {
   for (const group of SUITE_GROUPS) {
     for (const c of group.cases) {
-      const missing = (c.needs ?? []).filter((cap) => options.skip?.[cap] !== undefined);
+      const skip: Partial<Record<Capability, string>> = {
+        ...(options.reopen ? {} : { persistence: "no reopen option" }),
+        ...options.skip,
+      };
+      const missing = (c.needs ?? []).filter((cap) => skip[cap] !== undefined);
       for (const kind of c.kinds ?? CLIENT_KINDS) {
         if (options.kinds && !options.kinds.includes(kind)) continue;
-        const why = missing.map((cap) => `${cap}: ${options.skip![cap]}`).join("; ");
+        const why = missing.map((cap) => `${cap}: ${skip[cap]}`).join("; ");
         Deno.test({
           name: `${name} ${kind}: ${group.name}: ${c.name}${why ? ` (skipped, ${why})` : ""}`,
           ignore: missing.length > 0,
-          fn: () => withHarness(kind, makeDriver, c.fn),
+          fn: () => withHarness(kind, makeDriver, c.fn, options.reopen),
         });
       }
     }
