@@ -153,6 +153,9 @@ export interface DirectMessage {
  */
 export const inbox = actor({
   state: { messages: [] as DirectMessage[] },
+  // Outside clients reach it over the message router only (`/messages`, which also checks the
+  // grant's canAddress); HTTP, WebSocket and SSE calls are refused with 403.
+  onAuth: ({ intents }) => intents.has("message"),
   createVars: () => ({ owners: new Set<Channel>() }),
   // Open channels are its audience: the inbox stays loaded while its owner listens.
   options: { sleepTimeout: 0 },
