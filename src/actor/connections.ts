@@ -41,6 +41,11 @@ export interface OpenRequest {
   request: Request;
   /** Resume an earlier connection. */
   resume?: { connId: string; token: string; lastSeq: number };
+  /**
+   * Event names the connection subscribes to, in effect before `init` is
+   * sent. On a resume they replace the connection's subscriptions.
+   */
+  subs?: string[];
 }
 
 function errorMessage(err: unknown, id?: number): ServerMessage {
@@ -82,6 +87,10 @@ export class Connections implements ConnOwner {
         if (!safeEqual(old.token, req.resume.token)) {
           throw publicError("invalid_token", 401, "Connection token is invalid");
         }
+        if (req.subs) {
+          old.subs.clear();
+          for (const name of req.subs) old.subs.add(name);
+        }
         this.#attach(old, sink, true, req.resume.lastSeq);
         return old;
       }
@@ -103,6 +112,7 @@ export class Connections implements ConnOwner {
         auth: req.auth,
         bufferSize: def.options.eventBufferSize,
       }, this);
+      for (const name of req.subs ?? []) conn.subs.add(name);
       this.live.set(conn.id, conn);
       if (def.onConnect) await def.onConnect(actor.context, conn);
       this.#attach(conn, sink, false, 0);
@@ -157,6 +167,14 @@ export class Connections implements ConnOwner {
     }
     if (msg.t === "sub") return void conn.subs.add(msg.event);
     if (msg.t === "unsub") return void conn.subs.delete(msg.event);
+    if (msg.t === "ping") {
+      return this.#reply(
+        conn,
+        sink,
+        msg.id === undefined ? { t: "pong" } : { t: "pong", id: msg.id },
+      );
+    }
+    if (msg.t === "pong") return;
     void this.#run(conn, sink, msg);
   }
 

@@ -23,11 +23,13 @@ import {
   HEADER_AUTH,
   HEADER_CONN_ID,
   HEADER_CONN_PARAMS,
+  HEADER_CONN_SUBS,
   HEADER_CONN_TOKEN,
   HEADER_ENCODING,
   HEADER_LAST_SEQ,
 } from "../protocol/headers.ts";
 import { decodeActionArgs, encodedResponse, errorResponse } from "../protocol/http.ts";
+import { parseOpeningSubs } from "../protocol/messages.ts";
 import { CLOSE_TOO_LARGE, type ConnSink, type ConnState } from "./conn.ts";
 import { closeCodeFor, type OpenRequest, refuse } from "./connections.ts";
 import type { ActorInstance } from "./instance.ts";
@@ -73,6 +75,8 @@ function openRequest(request: Request): OpenRequest {
     auth: jsonHeader(request, HEADER_AUTH),
     request,
   };
+  const subs = jsonHeader(request, HEADER_CONN_SUBS);
+  if (subs !== undefined) req.subs = parseOpeningSubs(subs);
   const connId = request.headers.get(HEADER_CONN_ID);
   const token = request.headers.get(HEADER_CONN_TOKEN);
   if (connId && token) {

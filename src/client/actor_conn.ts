@@ -18,7 +18,7 @@
  */
 import { fromErrorBody, type SwitchyardError } from "../common/errors.ts";
 import { CLOSED, type SocketLike } from "../common/socket.ts";
-import type { ClientMessage } from "../protocol/messages.ts";
+import { type ClientMessage, MAX_OPENING_SUBS } from "../protocol/messages.ts";
 import type { ActorQuery } from "../protocol/query.ts";
 import { backoffDelay, type ResolvedReconnectOptions } from "./backoff.ts";
 import type { ClientDriver, ConnectOptions } from "./client_driver.ts";
@@ -101,6 +101,11 @@ export class ActorConnection {
   #lastError: SwitchyardError | undefined;
   #ready: Promise<string>;
   #settleReady!: { resolve(id: string): void; reject(e: unknown): void; done: boolean };
+  /** The event names sent with the current opening. */
+  #openingSubs: string[] | undefined;
+  /** The ping whose pong resolves `ready()` (subscriptions sent after `init`). */
+  #readyPing: number | undefined;
+  #nextPing = 1;
 
   /**
    * Starts connecting at once.
@@ -118,7 +123,8 @@ export class ActorConnection {
       this.#settleReady = { resolve, reject, done: false };
     });
     this.#ready.catch(() => {}); // callers that never ask must not see an unhandled rejection
-    this.#opening = this.#open();
+    // On a later microtask, so listeners added right after `connect()` travel with the opening.
+    this.#opening = Promise.resolve().then(() => this.#open());
   }
 
   /** The connection id, once the server accepted the connection. */
@@ -132,7 +138,9 @@ export class ActorConnection {
   }
 
   /**
-   * Waits until the server accepted the connection.
+   * Waits until the server accepted the connection and every listener added
+   * before it resolves is subscribed: an event broadcast after it resolves
+   * reaches them.
    *
    * @returns The connection id.
    * @throws {SwitchyardError} The error that ended the connection before it opened (`forbidden`, `connection_failed`, …).
@@ -247,6 +255,8 @@ export class ActorConnection {
     const resume = this.#connId !== undefined && this.#token !== undefined
       ? { connId: this.#connId, token: this.#token, lastSeq: this.#events.lastSeq }
       : undefined;
+    const subs = this.#events.names().slice(0, MAX_OPENING_SUBS);
+    this.#openingSubs = subs;
     let socket: SocketLike;
     try {
       socket = await this.#driver.connect(this.#query, {
@@ -254,6 +264,7 @@ export class ActorConnection {
         encoding: this.#opts.encoding,
         transport: this.#opts.transport,
         resume,
+        subs,
       });
     } catch (err) {
       if (this.#status === "closed") return;
@@ -323,6 +334,16 @@ export class ActorConnection {
         return this.#events.event(msg);
       case "gap":
         return this.#events.gap(msg);
+      case "ping":
+        return this.#send(
+          msg.id === undefined ? { t: "pong" } : { t: "pong", id: msg.id as number },
+        );
+      case "pong":
+        if (msg.id !== undefined && msg.id === this.#readyPing) {
+          this.#readyPing = undefined;
+          this.#resolveReady();
+        }
+        return;
     }
   }
 
@@ -335,12 +356,19 @@ export class ActorConnection {
     this.#status = "open";
     this.#attempt = 0;
     this.#lastError = undefined;
-    this.#events.opened(msg.resumed === true, msg.seq);
+    const late = this.#events.opened(msg.resumed === true, msg.seq, this.#openingSubs);
     this.#calls.sendQueued(this.#send);
-    if (!this.#settleReady.done) {
-      this.#settleReady.done = true;
-      this.#settleReady.resolve(connId);
-    }
+    if (this.#settleReady.done) return;
+    if (late === 0) return this.#resolveReady();
+    // Subscriptions went out after the opening: ready() waits until they took effect.
+    this.#readyPing = this.#nextPing++;
+    this.#send({ t: "ping", id: this.#readyPing });
+  }
+
+  #resolveReady(): void {
+    if (this.#settleReady.done || this.#connId === undefined) return;
+    this.#settleReady.done = true;
+    this.#settleReady.resolve(this.#connId);
   }
 
   #onClose(code: number, reason: string): void {

@@ -20,6 +20,7 @@ import {
   HEADER_ACTOR_ID,
   HEADER_CONN_ID,
   HEADER_CONN_PARAMS,
+  HEADER_CONN_SUBS,
   HEADER_CONN_TOKEN,
   HEADER_ENCODING,
   HEADER_LAST_SEQ,
@@ -28,6 +29,7 @@ import {
   WS_PROTOCOL,
 } from "../protocol/headers.ts";
 import { errorResponse } from "../protocol/http.ts";
+import { parseOpeningSubs } from "../protocol/messages.ts";
 import type { Upgrader } from "../runtime/upgrade.ts";
 import type { ManagerDriver } from "./driver.ts";
 import { actorHeaders, admit, jsonHeader } from "./admission.ts";
@@ -138,6 +140,7 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
           HEADER_CONN_ID,
           HEADER_CONN_TOKEN,
           HEADER_LAST_SEQ,
+          HEADER_CONN_SUBS,
         ],
         exposeHeaders: [HEADER_ACTOR_ID],
       }),
@@ -193,6 +196,7 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
         HEADER_CONN_ID,
         HEADER_CONN_TOKEN,
         HEADER_LAST_SEQ,
+        HEADER_CONN_SUBS,
       ]
     ) {
       const v = request.headers.get(h);
@@ -301,6 +305,9 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
         h.set(HEADER_CONN_ID, values.connId);
         h.set(HEADER_CONN_TOKEN, values.connToken);
         h.set(HEADER_LAST_SEQ, String(values.lastSeq ?? 0));
+      }
+      if (values.subs !== undefined) {
+        h.set(HEADER_CONN_SUBS, JSON.stringify(parseOpeningSubs(values.subs)));
       }
       metrics.socketOpened();
       socket.addEventListener("close", () => metrics.socketClosed());

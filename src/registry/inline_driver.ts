@@ -20,6 +20,7 @@ import {
   HEADER_ACTOR_ID,
   HEADER_CONN_ID,
   HEADER_CONN_PARAMS,
+  HEADER_CONN_SUBS,
   HEADER_CONN_TOKEN,
   HEADER_ENCODING,
   HEADER_LAST_SEQ,
@@ -106,6 +107,7 @@ export class InlineClientDriver implements ClientDriver {
       headers.set(HEADER_CONN_TOKEN, options.resume.token);
       headers.set(HEADER_LAST_SEQ, String(options.resume.lastSeq));
     }
+    if (options.subs) headers.set(HEADER_CONN_SUBS, JSON.stringify(options.subs));
     return await this.#manager.openWebSocket("/connect/websocket", actorId, { headers });
   }
 
