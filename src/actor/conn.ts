@@ -37,9 +37,16 @@ export interface Conn<CP = unknown, CS = unknown, A = unknown> {
   disconnect(reason?: string): void;
 }
 
-/** Close codes switchyard uses. 4000–4099: the client must not reconnect. */
+/**
+ * Close codes switchyard uses (see `docs/protocol.md`). 1000: the connection
+ * ended for good, sent by either end. 4000–4099: refused, the client must not
+ * reconnect. Any other code is a drop: the client resumes.
+ */
 export const CLOSE_NORMAL = 1000;
-/** Close code: the actor or server went away. */
+/**
+ * Close code: the server (or a proxy) is going away; the client resumes the
+ * connection, and the server keeps it for the reconnect window.
+ */
 export const CLOSE_GOING_AWAY = 1001;
 /** Close code: a frame was too large (RFC 6455). */
 export const CLOSE_TOO_LARGE = 1009;

@@ -192,13 +192,15 @@ export class Connections implements ConnOwner {
   }
 
   /**
-   * The transport went away. A clean close (1000, 1001) ends the connection;
-   * anything else keeps it for the reconnect window.
+   * The transport went away. Only a close with 1000 (the client ended the
+   * connection) ends it; anything else — 1001 "going away" included (a
+   * server or proxy going down, a page unloading) — keeps it for the
+   * reconnect window, where the client resumes it.
    */
   dropped(conn: ConnState, sink: ConnSink, code: number): void {
     if (conn.sink !== sink || conn.closed) return;
     conn.sink = undefined;
-    if (code === 1000 || code === 1001) return this.end(conn, "closed by client", false);
+    if (code === CLOSE_NORMAL) return this.end(conn, "closed by client", false);
     conn.expiry = deadlines.add(this.#actor.def.options.reconnectWindow, () => {
       conn.expiry = undefined;
       if (!conn.sink) this.end(conn, "reconnect window passed", false);
