@@ -30,7 +30,7 @@ import {
 } from "../protocol/headers.ts";
 import { errorResponse } from "../protocol/http.ts";
 import { parseOpeningSubs } from "../protocol/messages.ts";
-import type { Upgrader } from "../runtime/upgrade.ts";
+import { checkHandshake, type Upgrader, upgradeWebSocket } from "../runtime/upgrade.ts";
 import type { ManagerDriver } from "./driver.ts";
 import { actorHeaders, admit, jsonHeader } from "./admission.ts";
 import { actionName, httpActions } from "./http_action.ts";
@@ -250,19 +250,17 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
     path: string,
   ) {
     const request = c.req.raw;
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      throw publicError("upgrade_required", 426, "Expected a WebSocket upgrade");
-    }
-    const upgrader = c.env?.upgradeWebSocket ?? options.upgrader;
-    if (!upgrader) {
-      throw publicError("websocket_unsupported", 501, "This host cannot accept WebSockets");
-    }
+    checkHandshake(request);
     const values = parseSocketProtocols(request.headers.get("sec-websocket-protocol"));
     const raw = path.startsWith("/raw/");
     const protocol = raw && values.other.length ? values.other[0] : WS_PROTOCOL;
     // Deno closes the request once it is upgraded: keep a copy of what we read later.
     const snapshot = new Request(request.url, { headers: new Headers(request.headers) });
-    const { socket, response } = upgrader(request, { protocol });
+    const { socket, response } = upgradeWebSocket(
+      c.env?.upgradeWebSocket ?? options.upgrader,
+      request,
+      { protocol },
+    );
     // `admit` (with the actor's onAuth) runs after the upgrade: hold the frames
     // the client sends meanwhile, as Deno drops events that have no listener yet.
     void serveSocket(snapshot, bufferMessages(socket), path, values);
@@ -346,14 +344,10 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
     if (!grant) {
       throw publicError("forbidden", 403, "Messaging connection was refused by the auth hook");
     }
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      throw publicError("upgrade_required", 426, "Expected a WebSocket upgrade");
-    }
-    const upgrader = c.env?.upgradeWebSocket ?? options.upgrader;
-    if (!upgrader) {
-      throw publicError("websocket_unsupported", 501, "This host cannot accept WebSockets");
-    }
-    const { socket, response } = upgrader(request, {});
+    const { socket, response } = upgradeWebSocket(
+      c.env?.upgradeWebSocket ?? options.upgrader,
+      request,
+    );
     metrics.socketOpened();
     socket.addEventListener("close", () => metrics.socketClosed());
     serveMessagingSocket(messaging.router, socket, {
