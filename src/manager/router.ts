@@ -202,8 +202,11 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
       const v = request.headers.get(h);
       if (v !== null) headers.set(h, v);
     }
+    // No `signal`: reading `request.signal` makes Deno.serve warn (it aborts on successful
+    // responses too). A client that leaves cancels the response stream, which the actor
+    // router's stream sees as a dropped connection.
     const res = await manager.proxyRequest(
-      new Request("http://actor/connect/sse", { headers, signal: request.signal }),
+      new Request("http://actor/connect/sse", { headers }),
       record.actorId,
     );
     return withActorId(res, record.actorId);
