@@ -7,6 +7,7 @@
  * @module
  */
 import type { Encoding } from "../common/encoding.ts";
+import type { HeartbeatWatch } from "../common/heartbeat.ts";
 import { type BatchCache, encodeBatches, Frame } from "./frames.ts";
 
 export { Frame };
@@ -52,6 +53,16 @@ export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_TOO_LARGE = 1009;
 /** Close code: internal error. */
 export const CLOSE_INTERNAL = 1011;
+/**
+ * Close code: nothing came from the peer within the heartbeat timeout; the
+ * client resumes.
+ */
+export const CLOSE_SILENT = 4100;
+/**
+ * Close code: the client read too slowly and too much was waiting to be
+ * sent; the client resumes from the last event it read.
+ */
+export const CLOSE_SLOW_CONSUMER = 4101;
 /** Close code: the connection was refused (onBeforeConnect threw). */
 export const CLOSE_REFUSED = 4000;
 /** Close code: the resume token was wrong. */
@@ -88,6 +99,8 @@ export class ConnState<CP = unknown, CS = unknown, A = unknown> implements Conn<
   expiry: { cancel(): void } | undefined;
   /** Set once the connection ended for good. */
   closed = false;
+  /** Watches the live transport for silence (stopped when the transport changes). */
+  beat: HeartbeatWatch | undefined;
   #sink: ConnSink | undefined;
   /** Messages for `#sink` not sent yet, in order (flushed on a microtask). */
   #pending: Frame[] = [];
@@ -128,6 +141,8 @@ export class ConnState<CP = unknown, CS = unknown, A = unknown> implements Conn<
   set sink(sink: ConnSink | undefined) {
     if (sink === this.#sink) return;
     this.#sink = sink;
+    this.beat?.stop();
+    this.beat = undefined;
     if (this.#pending.length > 0) this.#pending = [];
   }
 

@@ -9,6 +9,7 @@
 import { decode } from "../common/encoding.ts";
 import { publicError, toErrorBody } from "../common/errors.ts";
 import { deadlines } from "../common/deadlines.ts";
+import { heartbeatFor } from "../common/heartbeat.ts";
 import { randomId, randomToken, safeEqual } from "../common/ids.ts";
 import {
   type ClientMessage,
@@ -23,6 +24,7 @@ import {
   CLOSE_NORMAL,
   CLOSE_NOT_FOUND,
   CLOSE_REFUSED,
+  CLOSE_SILENT,
   type ConnOwner,
   type ConnSink,
   ConnState,
@@ -55,6 +57,9 @@ function errorMessage(err: unknown, id?: number): ServerMessage {
   if (body.metadata !== undefined) msg.metadata = body.metadata;
   return msg;
 }
+
+/** The heartbeat's ping, encoded once per encoding for every connection. */
+const PING = new Frame({ t: "ping" });
 
 /** The connection table of one actor instance. */
 export class Connections implements ConnOwner {
@@ -140,6 +145,7 @@ export class Connections implements ConnOwner {
     } catch (err) {
       return this.#reply(conn, sink, errorMessage(err));
     }
+    if (sink === conn.sink) conn.beat?.heard();
     this.#actor.touch();
     if (!Array.isArray(value)) return this.#receiveOne(conn, sink, value);
     if (value.length === 0 || value.length > MAX_MESSAGES_PER_FRAME) {
@@ -264,6 +270,17 @@ export class Connections implements ConnOwner {
     const previous = conn.sink;
     conn.sink = sink;
     if (previous && previous !== sink) previous.close(4000, "Replaced by a newer transport");
+    const timeout = this.#actor.def.options.heartbeatTimeout;
+    if (timeout > 0) {
+      conn.beat = heartbeatFor(timeout).watch({
+        ping: () => conn.sendFrame(sink, PING),
+        dead: () => {
+          if (conn.sink !== sink) return;
+          sink.close(CLOSE_SILENT, "Heartbeat timed out");
+          this.dropped(conn, sink, CLOSE_SILENT);
+        },
+      });
+    }
     // A new connection starts at seq 0: what onConnect sent it is replayed below.
     const after = resumed ? lastSeq : 0;
     const init: ServerMessage = {

@@ -17,6 +17,7 @@
  * @module
  */
 import { fromErrorBody, type SwitchyardError } from "../common/errors.ts";
+import { heartbeatFor, type HeartbeatWatch } from "../common/heartbeat.ts";
 import { CLOSED, type SocketLike } from "../common/socket.ts";
 import { type ClientMessage, MAX_OPENING_SUBS } from "../protocol/messages.ts";
 import type { ActorQuery } from "../protocol/query.ts";
@@ -57,9 +58,18 @@ export interface ActorConnectionOptions {
   transport: ConnectOptions["transport"];
   /** Reconnect policy (`maxAttempts: 0` disables reconnects). */
   reconnect: ResolvedReconnectOptions;
+  /**
+   * Milliseconds without a frame from the server (pings are sent to a quiet
+   * server first) after which the transport counts as dead: it is dropped
+   * and the connection resumes. 0 turns the heartbeat off. @default {30000}
+   */
+  heartbeatTimeout?: number;
   /** Called once when the connection ends for good (used by the client to forget it). */
   onEnd?: () => void;
 }
+
+/** Close code of a transport whose peer went silent (see `docs/protocol.md`). */
+const CLOSE_SILENT = 4100;
 
 /** Close codes 4000–4099 mean "do not reconnect". */
 const FATAL_MIN = 4000, FATAL_MAX = 4099;
@@ -106,6 +116,7 @@ export class ActorConnection {
   /** The ping whose pong resolves `ready()` (subscriptions sent after `init`). */
   #readyPing: number | undefined;
   #nextPing = 1;
+  #beat: HeartbeatWatch | undefined;
 
   /**
    * Starts connecting at once.
@@ -285,8 +296,19 @@ export class ActorConnection {
     this.#socketClosed = socket.readyState === CLOSED ? Promise.resolve() : new Promise((r) => {
       socket.addEventListener("close", () => r());
     });
+    const timeout = this.#opts.heartbeatTimeout ?? 30_000;
+    this.#beat?.stop();
+    this.#beat = timeout > 0
+      ? heartbeatFor(timeout).watch({
+        ping: () => this.#send({ t: "ping" }),
+        dead: () => this.#silent(socket),
+      })
+      : undefined;
+    const beat = this.#beat;
     socket.addEventListener("message", (ev) => {
-      if (this.#socket === socket && this.#status !== "closed") this.#onFrame(ev.data, socket);
+      if (this.#socket !== socket || this.#status === "closed") return;
+      beat?.heard();
+      this.#onFrame(ev.data, socket);
     });
     socket.addEventListener("close", (ev) => {
       if (this.#socket !== socket) return;
@@ -294,6 +316,16 @@ export class ActorConnection {
       this.#onClose(ev.code, ev.reason);
     });
     socket.addEventListener("error", () => {}); // a close event follows
+  }
+
+  /** The server went silent: drop its transport (its close may never come) and resume. */
+  #silent(socket: SocketLike): void {
+    if (this.#socket !== socket || this.#status === "closed") return;
+    this.#socket = undefined;
+    try {
+      socket.close(CLOSE_SILENT, "Heartbeat timed out");
+    } catch { /* already closing */ }
+    this.#onClose(CLOSE_SILENT, "Heartbeat timed out");
   }
 
   /** Queues a message for the current transport; a tick's messages share one frame. */
@@ -372,6 +404,8 @@ export class ActorConnection {
   }
 
   #onClose(code: number, reason: string): void {
+    this.#beat?.stop();
+    this.#beat = undefined;
     if (this.#status === "closed") return;
     const lost = connectionLost(code, reason);
     this.#calls.rejectSent(lost);
@@ -406,6 +440,8 @@ export class ActorConnection {
 
   #end(error: SwitchyardError, info: { code: number; reason: string; clean: boolean }): void {
     this.#status = "closed";
+    this.#beat?.stop();
+    this.#beat = undefined;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#calls.rejectAll(error);
