@@ -95,6 +95,14 @@ class PendingSocket implements SocketLike {
     return this.#ws?.protocol ?? "";
   }
 
+  /** What `ws` has not written yet, or what waits for the handshake to finish. */
+  get bufferedAmount(): number {
+    if (this.#ws) return this.#ws.bufferedAmount;
+    let n = 0;
+    for (const d of this.#queue) n += typeof d === "string" ? d.length : d.byteLength;
+    return n;
+  }
+
   send(data: string | ArrayBuffer | Uint8Array): void {
     if (this.#ws) this.#ws.send(data);
     else if (this.#closing) throw new DOMException("WebSocket is closing", "InvalidStateError");

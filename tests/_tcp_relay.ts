@@ -11,6 +11,8 @@ interface Pair {
   client: Deno.Conn;
   upstream: Deno.Conn;
   forwarding: boolean;
+  /** While set, nothing is read from the upstream (its sends back up in TCP buffers). */
+  paused?: Promise<void>;
 }
 
 /** A running relay. */
@@ -21,6 +23,10 @@ export interface TcpRelay {
   readonly accepted: number;
   /** From now on, bytes of the connections open now are read and dropped; new ones are forwarded. */
   stopForwarding(): void;
+  /** Stops reading what the server sends on the connections open now (a client that never reads). */
+  pause(): void;
+  /** Reads again after {@linkcode TcpRelay.pause}. */
+  resume(): void;
   /** Closes the listener and every connection, and waits until they are done. */
   close(): Promise<void>;
 }
@@ -29,6 +35,7 @@ async function pump(from: Deno.Conn, to: Deno.Conn, pair: Pair): Promise<void> {
   const buf = new Uint8Array(64 * 1024);
   try {
     while (true) {
+      if (from === pair.upstream) await pair.paused;
       const n = await from.read(buf);
       if (n === null) break;
       if (!pair.forwarding) continue;
@@ -54,6 +61,7 @@ export function startRelay(targetPort: number): TcpRelay {
   const pairs = new Set<Pair>();
   const pumps: Promise<void>[] = [];
   let accepted = 0;
+  let unpause = () => {};
   const accepting = (async () => {
     try {
       for await (const client of listener) {
@@ -73,7 +81,17 @@ export function startRelay(targetPort: number): TcpRelay {
     stopForwarding() {
       for (const pair of pairs) pair.forwarding = false;
     },
+    pause() {
+      const gate = Promise.withResolvers<void>();
+      unpause = gate.resolve;
+      for (const pair of pairs) pair.paused = gate.promise;
+    },
+    resume() {
+      for (const pair of pairs) pair.paused = undefined;
+      unpause();
+    },
     async close() {
+      unpause();
       try {
         listener.close();
       } catch { /* closed before */ }

@@ -18,6 +18,8 @@ export interface ConnSink {
   readonly encoding: Encoding;
   /** Sends one encoded frame. Never throws. */
   send(frame: string | Uint8Array): void;
+  /** Bytes sent but not yet written to the network (0 where the transport does not tell). */
+  readonly bufferedAmount: number;
   /** Ends the transport. */
   close(code: number, reason: string): void;
 }

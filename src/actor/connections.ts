@@ -25,6 +25,7 @@ import {
   CLOSE_NOT_FOUND,
   CLOSE_REFUSED,
   CLOSE_SILENT,
+  CLOSE_SLOW_CONSUMER,
   type ConnOwner,
   type ConnSink,
   ConnState,
@@ -226,8 +227,23 @@ export class Connections implements ConnOwner {
     const queued = this.#queued;
     this.#queued = [];
     const cache = queued.length > 1 ? new BatchCache() : undefined;
-    for (const conn of queued) conn.flush(cache);
+    const limit = this.#actor.def.options.maxBufferedBytes;
+    for (const conn of queued) {
+      conn.flush(cache);
+      const sink = conn.sink;
+      if (sink && sink.bufferedAmount > limit) this.#overflow(conn, sink);
+    }
   };
+
+  /**
+   * The client does not read what it is sent: close its transport rather
+   * than buffer without bound. The connection stays for the reconnect
+   * window; the client resumes from the last event it read.
+   */
+  #overflow(conn: ConnState, sink: ConnSink): void {
+    sink.close(CLOSE_SLOW_CONSUMER, "slow_consumer");
+    this.dropped(conn, sink, CLOSE_SLOW_CONSUMER);
+  }
 
   /** @inheritdoc */
   sendTo(conn: ConnState, name: string, args: unknown[]): void {

@@ -94,6 +94,9 @@ function openRequest(request: Request): OpenRequest {
 function socketSink(socket: SocketLike, encoding: Encoding): ConnSink {
   return {
     encoding,
+    get bufferedAmount() {
+      return socket.bufferedAmount ?? 0;
+    },
     send(frame) {
       if (socket.readyState !== 1) return;
       try {
@@ -169,9 +172,12 @@ export function createActorRouter(options: ActorRouterOptions): ActorRouter {
       cancel() {
         if (opened.conn) actor.connections.dropped(opened.conn, sink, 1006);
       },
-    });
+    }, { highWaterMark: 0, size: (chunk) => chunk.byteLength }); // desiredSize: minus the bytes unread
     const sink: ConnSink = {
       encoding: "json",
+      get bufferedAmount() {
+        return -(controller.desiredSize ?? 0);
+      },
       send(frame) {
         try {
           controller.enqueue(te.encode(`data: ${frame as string}\n\n`));

@@ -324,6 +324,7 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
       if (socket.readyState === 0) await new Promise((r) => socket.addEventListener("open", r));
       refuse({
         encoding: "json",
+        bufferedAmount: 0,
         send: (f) => socket.readyState === 1 && socket.send(f),
         close: (code, reason) => socket.close(code, reason),
       }, err);
