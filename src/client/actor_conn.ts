@@ -13,6 +13,8 @@
  * Batches (both ways): a tick's messages share frames (`_conn_outbox.ts`); a
  * received batch is handled message by message, each event with its own
  * sequence number (`_conn_events.ts`). Actions in flight: `_conn_calls.ts`.
+ * A heartbeat (`src/common/heartbeat.ts`) drops a transport whose server
+ * went silent, and the connection resumes (`docs/protocol.md`).
  *
  * @module
  */
@@ -21,8 +23,8 @@ import { heartbeatFor, type HeartbeatWatch } from "../common/heartbeat.ts";
 import { CLOSED, type SocketLike } from "../common/socket.ts";
 import { type ClientMessage, MAX_OPENING_SUBS } from "../protocol/messages.ts";
 import type { ActorQuery } from "../protocol/query.ts";
-import { backoffDelay, type ResolvedReconnectOptions } from "./backoff.ts";
-import type { ClientDriver, ConnectOptions } from "./client_driver.ts";
+import { backoffDelay } from "./backoff.ts";
+import type { ClientDriver } from "./client_driver.ts";
 import { clientError, isRetryable, toCoded } from "./_errors.ts";
 import {
   callAll,
@@ -34,45 +36,17 @@ import {
 import { type AnyListener, ConnEvents } from "./_conn_events.ts";
 import { PendingCalls } from "./_conn_calls.ts";
 import { Outbox } from "./_conn_outbox.ts";
+import { ReadyGate } from "./_conn_ready.ts";
+import {
+  type ActorConnectionOptions,
+  CLOSE_SILENT,
+  type ConnCloseInfo,
+  type ConnectionStatus,
+  FATAL_MAX,
+  FATAL_MIN,
+} from "./_conn_types.ts";
 
-/** Where a connection is in its life. */
-export type ConnectionStatus = "connecting" | "open" | "reconnecting" | "closed";
-
-/** Why a connection ended for good. */
-export interface ConnCloseInfo {
-  /** Close code (1000 when disposed or ended by the server). */
-  readonly code: number;
-  /** Close reason. */
-  readonly reason: string;
-  /** The error that ended it, if it was not a clean close. */
-  readonly error?: SwitchyardError;
-}
-
-/** Options of {@linkcode ActorConnection}. */
-export interface ActorConnectionOptions {
-  /** Connection parameters. */
-  params?: unknown;
-  /** Frame encoding and transport. */
-  encoding: ConnectOptions["encoding"];
-  /** WebSocket or SSE. */
-  transport: ConnectOptions["transport"];
-  /** Reconnect policy (`maxAttempts: 0` disables reconnects). */
-  reconnect: ResolvedReconnectOptions;
-  /**
-   * Milliseconds without a frame from the server (pings are sent to a quiet
-   * server first) after which the transport counts as dead: it is dropped
-   * and the connection resumes. 0 turns the heartbeat off. @default {30000}
-   */
-  heartbeatTimeout?: number;
-  /** Called once when the connection ends for good (used by the client to forget it). */
-  onEnd?: () => void;
-}
-
-/** Close code of a transport whose peer went silent (see `docs/protocol.md`). */
-const CLOSE_SILENT = 4100;
-
-/** Close codes 4000–4099 mean "do not reconnect". */
-const FATAL_MIN = 4000, FATAL_MAX = 4099;
+export type { ActorConnectionOptions, ConnCloseInfo, ConnectionStatus } from "./_conn_types.ts";
 
 /**
  * The machinery of a connection. Users see it through a proxy that adds one
@@ -109,13 +83,9 @@ export class ActorConnection {
   #errorListeners = new Set<(error: SwitchyardError) => void>();
   #closeListeners = new Set<(info: ConnCloseInfo) => void>();
   #lastError: SwitchyardError | undefined;
-  #ready: Promise<string>;
-  #settleReady!: { resolve(id: string): void; reject(e: unknown): void; done: boolean };
+  #ready = new ReadyGate();
   /** The event names sent with the current opening. */
   #openingSubs: string[] | undefined;
-  /** The ping whose pong resolves `ready()` (subscriptions sent after `init`). */
-  #readyPing: number | undefined;
-  #nextPing = 1;
   #beat: HeartbeatWatch | undefined;
 
   /**
@@ -130,10 +100,6 @@ export class ActorConnection {
     this.#query = query;
     this.#opts = options;
     this.#outbox = new Outbox(options.encoding);
-    this.#ready = new Promise<string>((resolve, reject) => {
-      this.#settleReady = { resolve, reject, done: false };
-    });
-    this.#ready.catch(() => {}); // callers that never ask must not see an unhandled rejection
     // On a later microtask, so listeners added right after `connect()` travel with the opening.
     this.#opening = Promise.resolve().then(() => this.#open());
   }
@@ -157,7 +123,7 @@ export class ActorConnection {
    * @throws {SwitchyardError} The error that ended the connection before it opened (`forbidden`, `connection_failed`, …).
    */
   ready(): Promise<string> {
-    return this.#ready;
+    return this.#ready.promise;
   }
 
   /**
@@ -371,11 +337,7 @@ export class ActorConnection {
           msg.id === undefined ? { t: "pong" } : { t: "pong", id: msg.id as number },
         );
       case "pong":
-        if (msg.id !== undefined && msg.id === this.#readyPing) {
-          this.#readyPing = undefined;
-          this.#resolveReady();
-        }
-        return;
+        return this.#ready.pong(msg.id);
     }
   }
 
@@ -390,17 +352,9 @@ export class ActorConnection {
     this.#lastError = undefined;
     const late = this.#events.opened(msg.resumed === true, msg.seq, this.#openingSubs);
     this.#calls.sendQueued(this.#send);
-    if (this.#settleReady.done) return;
-    if (late === 0) return this.#resolveReady();
-    // Subscriptions went out after the opening: ready() waits until they took effect.
-    this.#readyPing = this.#nextPing++;
-    this.#send({ t: "ping", id: this.#readyPing });
-  }
-
-  #resolveReady(): void {
-    if (this.#settleReady.done || this.#connId === undefined) return;
-    this.#settleReady.done = true;
-    this.#settleReady.resolve(this.#connId);
+    // Subscriptions that went out after the opening: ready() waits until they took effect.
+    const ping = this.#ready.opened(connId, late);
+    if (ping !== undefined) this.#send({ t: "ping", id: ping });
   }
 
   #onClose(code: number, reason: string): void {
@@ -445,10 +399,7 @@ export class ActorConnection {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#calls.rejectAll(error);
-    if (!this.#settleReady.done) {
-      this.#settleReady.done = true;
-      this.#settleReady.reject(error);
-    }
+    this.#ready.fail(error);
     if (!info.clean && error !== this.#lastError) this.#emitError(error);
     this.#lastError = error;
     const closeInfo: ConnCloseInfo = info.clean
