@@ -55,8 +55,11 @@ export interface NodeServer {
   /** Base URL, e.g. `http://127.0.0.1:8080`. */
   readonly url: string;
   /**
-   * Stops listening, closes open WebSockets with 1001 and ends idle HTTP
-   * connections. It does not shut the switchyard server down: call
+   * Stops listening, closes open WebSockets with 1001 ("going away") and
+   * ends idle HTTP connections. Connections stay on the switchyard server
+   * for their reconnect window: clients resume them (same id, missed events
+   * replayed) once something listens again, e.g. a new `serve()` on the same
+   * port. It does not shut the switchyard server down: call
    * `server.shutdown()` afterwards.
    */
   close(): Promise<void>;
@@ -90,6 +93,14 @@ class PendingSocket implements SocketLike {
 
   get protocol(): string {
     return this.#ws?.protocol ?? "";
+  }
+
+  /** What `ws` has not written yet, or what waits for the handshake to finish. */
+  get bufferedAmount(): number {
+    if (this.#ws) return this.#ws.bufferedAmount;
+    let n = 0;
+    for (const d of this.#queue) n += typeof d === "string" ? d.length : d.byteLength;
+    return n;
   }
 
   send(data: string | ArrayBuffer | Uint8Array): void {

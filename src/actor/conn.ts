@@ -7,6 +7,7 @@
  * @module
  */
 import type { Encoding } from "../common/encoding.ts";
+import type { HeartbeatWatch } from "../common/heartbeat.ts";
 import { type BatchCache, encodeBatches, Frame } from "./frames.ts";
 
 export { Frame };
@@ -17,6 +18,8 @@ export interface ConnSink {
   readonly encoding: Encoding;
   /** Sends one encoded frame. Never throws. */
   send(frame: string | Uint8Array): void;
+  /** Bytes sent but not yet written to the network (0 where the transport does not tell). */
+  readonly bufferedAmount: number;
   /** Ends the transport. */
   close(code: number, reason: string): void;
 }
@@ -37,14 +40,31 @@ export interface Conn<CP = unknown, CS = unknown, A = unknown> {
   disconnect(reason?: string): void;
 }
 
-/** Close codes switchyard uses. 4000–4099: the client must not reconnect. */
+/**
+ * Close codes switchyard uses (see `docs/protocol.md`). 1000: the connection
+ * ended for good, sent by either end. 4000–4099: refused, the client must not
+ * reconnect. Any other code is a drop: the client resumes.
+ */
 export const CLOSE_NORMAL = 1000;
-/** Close code: the actor or server went away. */
+/**
+ * Close code: the server (or a proxy) is going away; the client resumes the
+ * connection, and the server keeps it for the reconnect window.
+ */
 export const CLOSE_GOING_AWAY = 1001;
 /** Close code: a frame was too large (RFC 6455). */
 export const CLOSE_TOO_LARGE = 1009;
 /** Close code: internal error. */
 export const CLOSE_INTERNAL = 1011;
+/**
+ * Close code: nothing came from the peer within the heartbeat timeout; the
+ * client resumes.
+ */
+export const CLOSE_SILENT = 4100;
+/**
+ * Close code: the client read too slowly and too much was waiting to be
+ * sent; the client resumes from the last event it read.
+ */
+export const CLOSE_SLOW_CONSUMER = 4101;
 /** Close code: the connection was refused (onBeforeConnect threw). */
 export const CLOSE_REFUSED = 4000;
 /** Close code: the resume token was wrong. */
@@ -81,6 +101,8 @@ export class ConnState<CP = unknown, CS = unknown, A = unknown> implements Conn<
   expiry: { cancel(): void } | undefined;
   /** Set once the connection ended for good. */
   closed = false;
+  /** Watches the live transport for silence (stopped when the transport changes). */
+  beat: HeartbeatWatch | undefined;
   #sink: ConnSink | undefined;
   /** Messages for `#sink` not sent yet, in order (flushed on a microtask). */
   #pending: Frame[] = [];
@@ -121,6 +143,8 @@ export class ConnState<CP = unknown, CS = unknown, A = unknown> implements Conn<
   set sink(sink: ConnSink | undefined) {
     if (sink === this.#sink) return;
     this.#sink = sink;
+    this.beat?.stop();
+    this.beat = undefined;
     if (this.#pending.length > 0) this.#pending = [];
   }
 

@@ -9,6 +9,7 @@
 import { decode } from "../common/encoding.ts";
 import { publicError, toErrorBody } from "../common/errors.ts";
 import { deadlines } from "../common/deadlines.ts";
+import { heartbeatFor } from "../common/heartbeat.ts";
 import { randomId, randomToken, safeEqual } from "../common/ids.ts";
 import {
   type ClientMessage,
@@ -23,6 +24,8 @@ import {
   CLOSE_NORMAL,
   CLOSE_NOT_FOUND,
   CLOSE_REFUSED,
+  CLOSE_SILENT,
+  CLOSE_SLOW_CONSUMER,
   type ConnOwner,
   type ConnSink,
   ConnState,
@@ -41,6 +44,11 @@ export interface OpenRequest {
   request: Request;
   /** Resume an earlier connection. */
   resume?: { connId: string; token: string; lastSeq: number };
+  /**
+   * Event names the connection subscribes to, in effect before `init` is
+   * sent. On a resume they replace the connection's subscriptions.
+   */
+  subs?: string[];
 }
 
 function errorMessage(err: unknown, id?: number): ServerMessage {
@@ -50,6 +58,9 @@ function errorMessage(err: unknown, id?: number): ServerMessage {
   if (body.metadata !== undefined) msg.metadata = body.metadata;
   return msg;
 }
+
+/** The heartbeat's ping, encoded once per encoding for every connection. */
+const PING = new Frame({ t: "ping" });
 
 /** The connection table of one actor instance. */
 export class Connections implements ConnOwner {
@@ -82,6 +93,10 @@ export class Connections implements ConnOwner {
         if (!safeEqual(old.token, req.resume.token)) {
           throw publicError("invalid_token", 401, "Connection token is invalid");
         }
+        if (req.subs) {
+          old.subs.clear();
+          for (const name of req.subs) old.subs.add(name);
+        }
         this.#attach(old, sink, true, req.resume.lastSeq);
         return old;
       }
@@ -103,6 +118,7 @@ export class Connections implements ConnOwner {
         auth: req.auth,
         bufferSize: def.options.eventBufferSize,
       }, this);
+      for (const name of req.subs ?? []) conn.subs.add(name);
       this.live.set(conn.id, conn);
       if (def.onConnect) await def.onConnect(actor.context, conn);
       this.#attach(conn, sink, false, 0);
@@ -130,6 +146,7 @@ export class Connections implements ConnOwner {
     } catch (err) {
       return this.#reply(conn, sink, errorMessage(err));
     }
+    if (sink === conn.sink) conn.beat?.heard();
     this.#actor.touch();
     if (!Array.isArray(value)) return this.#receiveOne(conn, sink, value);
     if (value.length === 0 || value.length > MAX_MESSAGES_PER_FRAME) {
@@ -157,6 +174,14 @@ export class Connections implements ConnOwner {
     }
     if (msg.t === "sub") return void conn.subs.add(msg.event);
     if (msg.t === "unsub") return void conn.subs.delete(msg.event);
+    if (msg.t === "ping") {
+      return this.#reply(
+        conn,
+        sink,
+        msg.id === undefined ? { t: "pong" } : { t: "pong", id: msg.id },
+      );
+    }
+    if (msg.t === "pong") return;
     void this.#run(conn, sink, msg);
   }
 
@@ -174,13 +199,15 @@ export class Connections implements ConnOwner {
   }
 
   /**
-   * The transport went away. A clean close (1000, 1001) ends the connection;
-   * anything else keeps it for the reconnect window.
+   * The transport went away. Only a close with 1000 (the client ended the
+   * connection) ends it; anything else — 1001 "going away" included (a
+   * server or proxy going down, a page unloading) — keeps it for the
+   * reconnect window, where the client resumes it.
    */
   dropped(conn: ConnState, sink: ConnSink, code: number): void {
     if (conn.sink !== sink || conn.closed) return;
     conn.sink = undefined;
-    if (code === 1000 || code === 1001) return this.end(conn, "closed by client", false);
+    if (code === CLOSE_NORMAL) return this.end(conn, "closed by client", false);
     conn.expiry = deadlines.add(this.#actor.def.options.reconnectWindow, () => {
       conn.expiry = undefined;
       if (!conn.sink) this.end(conn, "reconnect window passed", false);
@@ -200,8 +227,23 @@ export class Connections implements ConnOwner {
     const queued = this.#queued;
     this.#queued = [];
     const cache = queued.length > 1 ? new BatchCache() : undefined;
-    for (const conn of queued) conn.flush(cache);
+    const limit = this.#actor.def.options.maxBufferedBytes;
+    for (const conn of queued) {
+      conn.flush(cache);
+      const sink = conn.sink;
+      if (sink && sink.bufferedAmount > limit) this.#overflow(conn, sink);
+    }
   };
+
+  /**
+   * The client does not read what it is sent: close its transport rather
+   * than buffer without bound. The connection stays for the reconnect
+   * window; the client resumes from the last event it read.
+   */
+  #overflow(conn: ConnState, sink: ConnSink): void {
+    sink.close(CLOSE_SLOW_CONSUMER, "slow_consumer");
+    this.dropped(conn, sink, CLOSE_SLOW_CONSUMER);
+  }
 
   /** @inheritdoc */
   sendTo(conn: ConnState, name: string, args: unknown[]): void {
@@ -244,6 +286,17 @@ export class Connections implements ConnOwner {
     const previous = conn.sink;
     conn.sink = sink;
     if (previous && previous !== sink) previous.close(4000, "Replaced by a newer transport");
+    const timeout = this.#actor.def.options.heartbeatTimeout;
+    if (timeout > 0) {
+      conn.beat = heartbeatFor(timeout).watch({
+        ping: () => conn.sendFrame(sink, PING),
+        dead: () => {
+          if (conn.sink !== sink) return;
+          sink.close(CLOSE_SILENT, "Heartbeat timed out");
+          this.dropped(conn, sink, CLOSE_SILENT);
+        },
+      });
+    }
     // A new connection starts at seq 0: what onConnect sent it is replayed below.
     const after = resumed ? lastSeq : 0;
     const init: ServerMessage = {

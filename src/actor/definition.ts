@@ -43,6 +43,18 @@ export interface ActorOptions {
   eventBufferSize?: number;
   /** How long a dropped connection may resume with its id and state. @default {30000} */
   reconnectWindow?: number;
+  /**
+   * A connection whose client sent nothing for this many milliseconds (not
+   * even the answer to a ping) is dropped and kept for the reconnect window;
+   * quiet clients are pinged before. 0 turns the heartbeat off. @default {30000}
+   */
+  heartbeatTimeout?: number;
+  /**
+   * Most bytes a connection's WebSocket may hold unsent (or an SSE stream
+   * unread) before it is closed with 4101 (`slow_consumer`); the client
+   * resumes from the last event it read. @default {4194304}
+   */
+  maxBufferedBytes?: number;
 }
 
 /** Arguments of `onAuth`. */
@@ -167,6 +179,8 @@ const optionsSchema = z.object({
   durable: z.boolean().optional(),
   eventBufferSize: z.number().int().nonnegative().max(100_000).default(256),
   reconnectWindow: z.number().int().nonnegative().default(30_000),
+  heartbeatTimeout: z.number().int().nonnegative().default(30_000),
+  maxBufferedBytes: positive(4 * 1024 * 1024),
 }).strict();
 
 const configSchema = z.object({

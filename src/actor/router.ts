@@ -23,11 +23,13 @@ import {
   HEADER_AUTH,
   HEADER_CONN_ID,
   HEADER_CONN_PARAMS,
+  HEADER_CONN_SUBS,
   HEADER_CONN_TOKEN,
   HEADER_ENCODING,
   HEADER_LAST_SEQ,
 } from "../protocol/headers.ts";
 import { decodeActionArgs, encodedResponse, errorResponse } from "../protocol/http.ts";
+import { parseOpeningSubs } from "../protocol/messages.ts";
 import { CLOSE_TOO_LARGE, type ConnSink, type ConnState } from "./conn.ts";
 import { closeCodeFor, type OpenRequest, refuse } from "./connections.ts";
 import type { ActorInstance } from "./instance.ts";
@@ -66,6 +68,8 @@ function openRequest(request: Request): OpenRequest {
     auth: jsonHeader(request, HEADER_AUTH),
     request,
   };
+  const subs = jsonHeader(request, HEADER_CONN_SUBS);
+  if (subs !== undefined) req.subs = parseOpeningSubs(subs);
   const connId = request.headers.get(HEADER_CONN_ID);
   const token = request.headers.get(HEADER_CONN_TOKEN);
   if (connId && token) {
@@ -83,6 +87,9 @@ function openRequest(request: Request): OpenRequest {
 function socketSink(socket: SocketLike, encoding: Encoding): ConnSink {
   return {
     encoding,
+    get bufferedAmount() {
+      return socket.bufferedAmount ?? 0;
+    },
     send(frame) {
       if (socket.readyState !== 1) return;
       try {
@@ -158,9 +165,12 @@ export function createActorRouter(options: ActorRouterOptions): ActorRouter {
       cancel() {
         if (opened.conn) actor.connections.dropped(opened.conn, sink, 1006);
       },
-    });
+    }, { highWaterMark: 0, size: (chunk) => chunk.byteLength }); // desiredSize: minus the bytes unread
     const sink: ConnSink = {
       encoding: "json",
+      get bufferedAmount() {
+        return -(controller.desiredSize ?? 0);
+      },
       send(frame) {
         try {
           controller.enqueue(te.encode(`data: ${frame as string}\n\n`));

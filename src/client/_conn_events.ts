@@ -60,24 +60,38 @@ export class ConnEvents {
     return () => this.#remove(name, listener);
   }
 
+  /** The names that have listeners, in the order they were first added. */
+  names(): string[] {
+    return [...this.#listeners.keys()];
+  }
+
   /**
    * The server accepted the connection: on a fresh one (not resumed) its
-   * subscriptions and sequence numbers start over; then the server's
-   * subscriptions are brought in line with the listeners.
+   * sequence numbers start over; the server holds the subscriptions sent
+   * with the opening (or, without them, none on a fresh connection and the
+   * earlier ones on a resume). Then the server's subscriptions are brought
+   * in line with the listeners.
    *
    * @param resumed Whether the server resumed the earlier connection.
    * @param seq The server's last sequence number for a new connection.
+   * @param openingSubs The names sent with the opening, if any.
+   * @returns How many `sub` messages had to be sent after the opening.
    */
-  opened(resumed: boolean, seq: unknown): void {
-    if (!resumed) {
-      this.#sentSubs.clear();
-      this.lastSeq = typeof seq === "number" ? seq : 0;
-    }
+  opened(resumed: boolean, seq: unknown, openingSubs: readonly string[] | undefined): number {
+    if (!resumed) this.lastSeq = typeof seq === "number" ? seq : 0;
+    if (openingSubs) this.#sentSubs = new Set(openingSubs);
+    else if (!resumed) this.#sentSubs.clear();
     for (const name of this.#sentSubs) {
       if (!this.#listeners.has(name)) this.#host.send({ t: "unsub", event: name });
     }
+    let late = 0;
+    for (const name of this.#listeners.keys()) {
+      if (this.#sentSubs.has(name)) continue;
+      late++;
+      this.#host.send({ t: "sub", event: name });
+    }
     this.#sentSubs = new Set(this.#listeners.keys());
-    for (const name of this.#sentSubs) this.#host.send({ t: "sub", event: name });
+    return late;
   }
 
   /**

@@ -13,15 +13,18 @@
  * Batches (both ways): a tick's messages share frames (`_conn_outbox.ts`); a
  * received batch is handled message by message, each event with its own
  * sequence number (`_conn_events.ts`). Actions in flight: `_conn_calls.ts`.
+ * A heartbeat (`src/common/heartbeat.ts`) drops a transport whose server
+ * went silent, and the connection resumes (`docs/protocol.md`).
  *
  * @module
  */
 import { fromErrorBody, type SwitchyardError } from "../common/errors.ts";
+import { heartbeatFor, type HeartbeatWatch } from "../common/heartbeat.ts";
 import { CLOSED, type SocketLike } from "../common/socket.ts";
-import type { ClientMessage } from "../protocol/messages.ts";
+import { type ClientMessage, MAX_OPENING_SUBS } from "../protocol/messages.ts";
 import type { ActorQuery } from "../protocol/query.ts";
-import { backoffDelay, type ResolvedReconnectOptions } from "./backoff.ts";
-import type { ClientDriver, ConnectOptions } from "./client_driver.ts";
+import { backoffDelay } from "./backoff.ts";
+import type { ClientDriver } from "./client_driver.ts";
 import { clientError, isRetryable, toCoded } from "./_errors.ts";
 import {
   callAll,
@@ -33,36 +36,17 @@ import {
 import { type AnyListener, ConnEvents } from "./_conn_events.ts";
 import { PendingCalls } from "./_conn_calls.ts";
 import { Outbox } from "./_conn_outbox.ts";
+import { ReadyGate } from "./_conn_ready.ts";
+import {
+  type ActorConnectionOptions,
+  CLOSE_SILENT,
+  type ConnCloseInfo,
+  type ConnectionStatus,
+  FATAL_MAX,
+  FATAL_MIN,
+} from "./_conn_types.ts";
 
-/** Where a connection is in its life. */
-export type ConnectionStatus = "connecting" | "open" | "reconnecting" | "closed";
-
-/** Why a connection ended for good. */
-export interface ConnCloseInfo {
-  /** Close code (1000 when disposed or ended by the server). */
-  readonly code: number;
-  /** Close reason. */
-  readonly reason: string;
-  /** The error that ended it, if it was not a clean close. */
-  readonly error?: SwitchyardError;
-}
-
-/** Options of {@linkcode ActorConnection}. */
-export interface ActorConnectionOptions {
-  /** Connection parameters. */
-  params?: unknown;
-  /** Frame encoding and transport. */
-  encoding: ConnectOptions["encoding"];
-  /** WebSocket or SSE. */
-  transport: ConnectOptions["transport"];
-  /** Reconnect policy (`maxAttempts: 0` disables reconnects). */
-  reconnect: ResolvedReconnectOptions;
-  /** Called once when the connection ends for good (used by the client to forget it). */
-  onEnd?: () => void;
-}
-
-/** Close codes 4000–4099 mean "do not reconnect". */
-const FATAL_MIN = 4000, FATAL_MAX = 4099;
+export type { ActorConnectionOptions, ConnCloseInfo, ConnectionStatus } from "./_conn_types.ts";
 
 /**
  * The machinery of a connection. Users see it through a proxy that adds one
@@ -99,8 +83,10 @@ export class ActorConnection {
   #errorListeners = new Set<(error: SwitchyardError) => void>();
   #closeListeners = new Set<(info: ConnCloseInfo) => void>();
   #lastError: SwitchyardError | undefined;
-  #ready: Promise<string>;
-  #settleReady!: { resolve(id: string): void; reject(e: unknown): void; done: boolean };
+  #ready = new ReadyGate();
+  /** The event names sent with the current opening. */
+  #openingSubs: string[] | undefined;
+  #beat: HeartbeatWatch | undefined;
 
   /**
    * Starts connecting at once.
@@ -114,11 +100,8 @@ export class ActorConnection {
     this.#query = query;
     this.#opts = options;
     this.#outbox = new Outbox(options.encoding);
-    this.#ready = new Promise<string>((resolve, reject) => {
-      this.#settleReady = { resolve, reject, done: false };
-    });
-    this.#ready.catch(() => {}); // callers that never ask must not see an unhandled rejection
-    this.#opening = this.#open();
+    // On a later microtask, so listeners added right after `connect()` travel with the opening.
+    this.#opening = Promise.resolve().then(() => this.#open());
   }
 
   /** The connection id, once the server accepted the connection. */
@@ -132,13 +115,15 @@ export class ActorConnection {
   }
 
   /**
-   * Waits until the server accepted the connection.
+   * Waits until the server accepted the connection and every listener added
+   * before it resolves is subscribed: an event broadcast after it resolves
+   * reaches them.
    *
    * @returns The connection id.
    * @throws {SwitchyardError} The error that ended the connection before it opened (`forbidden`, `connection_failed`, …).
    */
   ready(): Promise<string> {
-    return this.#ready;
+    return this.#ready.promise;
   }
 
   /**
@@ -247,6 +232,8 @@ export class ActorConnection {
     const resume = this.#connId !== undefined && this.#token !== undefined
       ? { connId: this.#connId, token: this.#token, lastSeq: this.#events.lastSeq }
       : undefined;
+    const subs = this.#events.names().slice(0, MAX_OPENING_SUBS);
+    this.#openingSubs = subs;
     let socket: SocketLike;
     try {
       socket = await this.#driver.connect(this.#query, {
@@ -254,6 +241,7 @@ export class ActorConnection {
         encoding: this.#opts.encoding,
         transport: this.#opts.transport,
         resume,
+        subs,
       });
     } catch (err) {
       if (this.#status === "closed") return;
@@ -274,8 +262,19 @@ export class ActorConnection {
     this.#socketClosed = socket.readyState === CLOSED ? Promise.resolve() : new Promise((r) => {
       socket.addEventListener("close", () => r());
     });
+    const timeout = this.#opts.heartbeatTimeout ?? 30_000;
+    this.#beat?.stop();
+    this.#beat = timeout > 0
+      ? heartbeatFor(timeout).watch({
+        ping: () => this.#send({ t: "ping" }),
+        dead: () => this.#silent(socket),
+      })
+      : undefined;
+    const beat = this.#beat;
     socket.addEventListener("message", (ev) => {
-      if (this.#socket === socket && this.#status !== "closed") this.#onFrame(ev.data, socket);
+      if (this.#socket !== socket || this.#status === "closed") return;
+      beat?.heard();
+      this.#onFrame(ev.data, socket);
     });
     socket.addEventListener("close", (ev) => {
       if (this.#socket !== socket) return;
@@ -283,6 +282,16 @@ export class ActorConnection {
       this.#onClose(ev.code, ev.reason);
     });
     socket.addEventListener("error", () => {}); // a close event follows
+  }
+
+  /** The server went silent: drop its transport (its close may never come) and resume. */
+  #silent(socket: SocketLike): void {
+    if (this.#socket !== socket || this.#status === "closed") return;
+    this.#socket = undefined;
+    try {
+      socket.close(CLOSE_SILENT, "Heartbeat timed out");
+    } catch { /* already closing */ }
+    this.#onClose(CLOSE_SILENT, "Heartbeat timed out");
   }
 
   /** Queues a message for the current transport; a tick's messages share one frame. */
@@ -323,6 +332,12 @@ export class ActorConnection {
         return this.#events.event(msg);
       case "gap":
         return this.#events.gap(msg);
+      case "ping":
+        return this.#send(
+          msg.id === undefined ? { t: "pong" } : { t: "pong", id: msg.id as number },
+        );
+      case "pong":
+        return this.#ready.pong(msg.id);
     }
   }
 
@@ -335,15 +350,16 @@ export class ActorConnection {
     this.#status = "open";
     this.#attempt = 0;
     this.#lastError = undefined;
-    this.#events.opened(msg.resumed === true, msg.seq);
+    const late = this.#events.opened(msg.resumed === true, msg.seq, this.#openingSubs);
     this.#calls.sendQueued(this.#send);
-    if (!this.#settleReady.done) {
-      this.#settleReady.done = true;
-      this.#settleReady.resolve(connId);
-    }
+    // Subscriptions that went out after the opening: ready() waits until they took effect.
+    const ping = this.#ready.opened(connId, late);
+    if (ping !== undefined) this.#send({ t: "ping", id: ping });
   }
 
   #onClose(code: number, reason: string): void {
+    this.#beat?.stop();
+    this.#beat = undefined;
     if (this.#status === "closed") return;
     const lost = connectionLost(code, reason);
     this.#calls.rejectSent(lost);
@@ -378,13 +394,12 @@ export class ActorConnection {
 
   #end(error: SwitchyardError, info: { code: number; reason: string; clean: boolean }): void {
     this.#status = "closed";
+    this.#beat?.stop();
+    this.#beat = undefined;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#calls.rejectAll(error);
-    if (!this.#settleReady.done) {
-      this.#settleReady.done = true;
-      this.#settleReady.reject(error);
-    }
+    this.#ready.fail(error);
     if (!info.clean && error !== this.#lastError) this.#emitError(error);
     this.#lastError = error;
     const closeInfo: ConnCloseInfo = info.clean

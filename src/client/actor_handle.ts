@@ -81,6 +81,8 @@ export interface HandleContext {
   transport: ConnTransport;
   /** Reconnect policy of connections. */
   reconnect: ResolvedReconnectOptions;
+  /** Heartbeat timeout of connections, milliseconds (0: off). */
+  heartbeatTimeout?: number;
   /** Remembers a connection or socket so the client can close it. */
   track(resource: { dispose(): Promise<void> }): () => void;
 }
@@ -167,6 +169,7 @@ class HandleImpl implements ActorHandleMethods {
       encoding: this.#ctx.encoding,
       transport: this.#ctx.transport,
       reconnect: this.#ctx.reconnect,
+      heartbeatTimeout: this.#ctx.heartbeatTimeout,
       onEnd: () => untrack(),
     });
     untrack = this.#ctx.track(conn);

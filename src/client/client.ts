@@ -28,6 +28,12 @@ export interface ClientOptions {
   transport?: ConnTransport;
   /** Reconnect policy of connections; `false` never reconnects. */
   reconnect?: ReconnectOptions | false;
+  /**
+   * A connection that received nothing from the server for this many
+   * milliseconds (quiet servers are pinged first) drops its transport and
+   * resumes. 0 turns the heartbeat off. @default {30000}
+   */
+  heartbeatTimeout?: number;
 }
 
 /** Options of {@linkcode ActorAccessor.get} and {@linkcode ActorAccessor.getForId}. */
@@ -158,6 +164,7 @@ export function createClientWithDriver<R extends RegistryShape = UntypedRegistry
     encoding: options.encoding ?? "json",
     transport: options.transport ?? "auto",
     reconnect: resolveReconnect(options.reconnect),
+    heartbeatTimeout: options.heartbeatTimeout ?? 30_000,
     track(resource) {
       resources.add(resource);
       return () => resources.delete(resource);
@@ -165,6 +172,10 @@ export function createClientWithDriver<R extends RegistryShape = UntypedRegistry
   };
   if (ctx.encoding !== "json" && ctx.encoding !== "cbor") {
     throw new RangeError(`Encoding must be "json" or "cbor", got "${ctx.encoding}"`);
+  }
+  const beat = ctx.heartbeatTimeout;
+  if (typeof beat !== "number" || !(beat >= 0) || !Number.isFinite(beat)) {
+    throw new RangeError(`Heartbeat timeout must be a finite number ≥ 0, got ${beat}`);
   }
   if (!["auto", "websocket", "sse"].includes(ctx.transport)) {
     throw new RangeError(

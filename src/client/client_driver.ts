@@ -29,6 +29,12 @@ export interface ConnectOptions {
   transport: ConnTransport;
   /** Set to resume an earlier connection (same id, state and subscriptions). */
   resume?: { connId: string; token: string; lastSeq: number };
+  /**
+   * Event names to subscribe to as the connection opens (they replace the
+   * subscriptions of a resumed connection). The server applies them before
+   * it sends `init`.
+   */
+  subs?: string[];
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   HEADER_ACTOR_ID,
   HEADER_CONN_ID,
   HEADER_CONN_PARAMS,
+  HEADER_CONN_SUBS,
   HEADER_CONN_TOKEN,
   HEADER_ENCODING,
   HEADER_LAST_SEQ,
@@ -152,6 +153,7 @@ class RemoteDriver implements ClientDriver {
         connId: options.resume?.connId,
         connToken: options.resume?.token,
         lastSeq: options.resume?.lastSeq,
+        subs: options.subs,
       }),
     );
   }
@@ -184,6 +186,7 @@ class RemoteDriver implements ClientDriver {
       headers[HEADER_CONN_TOKEN] = options.resume.token;
       headers[HEADER_LAST_SEQ] = String(options.resume.lastSeq);
     }
+    if (options.subs) headers[HEADER_CONN_SUBS] = headerJson(options.subs);
     const abort = new AbortController();
     const res = await this.#send("/actors/connect/sse", {
       method: "GET",

@@ -28,6 +28,10 @@ class BufferedSocket implements SocketLike {
     return this.#inner.readyState;
   }
 
+  get bufferedAmount(): number | undefined {
+    return this.#inner.bufferedAmount;
+  }
+
   get protocol(): string | undefined {
     return this.#inner.protocol;
   }

@@ -36,6 +36,11 @@ export interface SocketLike {
   readonly readyState: number;
   /** The negotiated sub-protocol, when known. */
   readonly protocol?: string;
+  /**
+   * Bytes queued by `send()` and not yet written to the network, where the
+   * socket tells (browsers, Deno, `ws`); `undefined` elsewhere.
+   */
+  readonly bufferedAmount?: number;
   /** Binary type; switchyard sets `"arraybuffer"` where it can. */
   binaryType?: string;
   /** Sends a text or binary frame. */

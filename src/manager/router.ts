@@ -21,6 +21,7 @@ import {
   HEADER_ACTOR_ID,
   HEADER_CONN_ID,
   HEADER_CONN_PARAMS,
+  HEADER_CONN_SUBS,
   HEADER_CONN_TOKEN,
   HEADER_ENCODING,
   HEADER_LAST_SEQ,
@@ -29,7 +30,8 @@ import {
   WS_PROTOCOL,
 } from "../protocol/headers.ts";
 import { errorResponse } from "../protocol/http.ts";
-import type { Upgrader } from "../runtime/upgrade.ts";
+import { parseOpeningSubs } from "../protocol/messages.ts";
+import { checkHandshake, type Upgrader, upgradeWebSocket } from "../runtime/upgrade.ts";
 import type { ManagerDriver } from "../driver/manager_driver.ts";
 import { ActorDispatch } from "./dispatch.ts";
 import { ActorIds } from "./resolve.ts";
@@ -150,6 +152,7 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
           HEADER_CONN_ID,
           HEADER_CONN_TOKEN,
           HEADER_LAST_SEQ,
+          HEADER_CONN_SUBS,
         ],
         exposeHeaders: [HEADER_ACTOR_ID],
       }),
@@ -200,14 +203,18 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
         HEADER_CONN_ID,
         HEADER_CONN_TOKEN,
         HEADER_LAST_SEQ,
+        HEADER_CONN_SUBS,
       ]
     ) {
       const v = request.headers.get(h);
       if (v !== null) headers.set(h, v);
     }
+    // No `signal`: reading `request.signal` makes Deno.serve warn (it aborts on successful
+    // responses too). A client that leaves cancels the response stream, which the actor
+    // router's stream sees as a dropped connection.
     const res = await dispatch.forward(
       record.actorId,
-      new Request("http://actor/connect/sse", { headers, signal: request.signal }),
+      new Request("http://actor/connect/sse", { headers }),
     );
     return withActorId(res, record.actorId);
   });
@@ -254,19 +261,17 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
     path: string,
   ) {
     const request = c.req.raw;
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      throw publicError("upgrade_required", 426, "Expected a WebSocket upgrade");
-    }
-    const upgrader = c.env?.upgradeWebSocket ?? options.upgrader;
-    if (!upgrader) {
-      throw publicError("websocket_unsupported", 501, "This host cannot accept WebSockets");
-    }
+    checkHandshake(request);
     const values = parseSocketProtocols(request.headers.get("sec-websocket-protocol"));
     const raw = path.startsWith("/raw/");
     const protocol = raw && values.other.length ? values.other[0] : WS_PROTOCOL;
     // Deno closes the request once it is upgraded: keep a copy of what we read later.
     const snapshot = new Request(request.url, { headers: new Headers(request.headers) });
-    const { socket, response } = upgrader(request, { protocol });
+    const { socket, response } = upgradeWebSocket(
+      c.env?.upgradeWebSocket ?? options.upgrader,
+      request,
+      { protocol },
+    );
     // `admit` (with the actor's onAuth) runs after the upgrade: hold the frames
     // the client sends meanwhile, as Deno drops events that have no listener yet.
     void serveSocket(snapshot, bufferMessages(socket), path, values);
@@ -310,6 +315,9 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
         h.set(HEADER_CONN_TOKEN, values.connToken);
         h.set(HEADER_LAST_SEQ, String(values.lastSeq ?? 0));
       }
+      if (values.subs !== undefined) {
+        h.set(HEADER_CONN_SUBS, JSON.stringify(parseOpeningSubs(values.subs)));
+      }
       metrics.socketOpened();
       socket.addEventListener("close", () => metrics.socketClosed());
       await dispatch.websocket(
@@ -324,6 +332,7 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
       if (socket.readyState === 0) await new Promise((r) => socket.addEventListener("open", r));
       refuse({
         encoding: "json",
+        bufferedAmount: 0,
         send: (f) => socket.readyState === 1 && socket.send(f),
         close: (code, reason) => socket.close(code, reason),
       }, err);
@@ -347,16 +356,12 @@ export function createManagerRouter(options: ManagerRouterOptions): ManagerRoute
     if (!grant) {
       throw publicError("forbidden", 403, "Messaging connection was refused by the auth hook");
     }
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      throw publicError("upgrade_required", 426, "Expected a WebSocket upgrade");
-    }
-    const upgrader = c.env?.upgradeWebSocket ?? options.upgrader;
-    if (!upgrader) {
-      throw publicError("websocket_unsupported", 501, "This host cannot accept WebSockets");
-    }
     // Deno closes the request once it is upgraded: actors' onAuth gets a copy.
     const snapshot = new Request(request.url, { headers: new Headers(request.headers) });
-    const { socket, response } = upgrader(request, {});
+    const { socket, response } = upgradeWebSocket(
+      c.env?.upgradeWebSocket ?? options.upgrader,
+      request,
+    );
     metrics.socketOpened();
     socket.addEventListener("close", () => metrics.socketClosed());
     serveMessagingSocket(messaging.router, socket, {

@@ -4,7 +4,7 @@
  * Public headers (client → manager router): {@linkcode HEADER_QUERY},
  * {@linkcode HEADER_ENCODING}, {@linkcode HEADER_CONN_PARAMS},
  * {@linkcode HEADER_CONN_ID}, {@linkcode HEADER_CONN_TOKEN},
- * {@linkcode HEADER_LAST_SEQ}. Browsers cannot set headers on a WebSocket, so
+ * {@linkcode HEADER_LAST_SEQ}, {@linkcode HEADER_CONN_SUBS}. Browsers cannot set headers on a WebSocket, so
  * the same values travel as sub-protocols (`sy.query.<base64url JSON>` …);
  * nothing travels in the URL.
  *
@@ -27,6 +27,12 @@ export const HEADER_CONN_ID = "x-sy-conn-id";
 export const HEADER_CONN_TOKEN = "x-sy-conn-token";
 /** Last event sequence number the client saw (reconnects). */
 export const HEADER_LAST_SEQ = "x-sy-last-seq";
+/**
+ * JSON list of the event names a connection subscribes to as it opens (or
+ * resumes): they take effect before `init` is sent, so an event broadcast
+ * after the client saw `init` reaches every listener added before it.
+ */
+export const HEADER_CONN_SUBS = "x-sy-conn-subs";
 /** Internal, and on responses: the resolved actor id. */
 export const HEADER_ACTOR_ID = "x-sy-actor-id";
 /** Internal: JSON auth data returned by `onAuth`. */
@@ -44,6 +50,8 @@ export const WS_PROTOCOL_PARAMS = "sy.params.";
 export const WS_PROTOCOL_CONN = "sy.conn.";
 /** `sy.seq.<n>` (plain): last sequence number seen, for a resume. */
 export const WS_PROTOCOL_LAST_SEQ = "sy.seq.";
+/** Event names to subscribe to as the connection opens, base64url JSON list. */
+export const WS_PROTOCOL_SUBS = "sy.subs.";
 
 /**
  * Encodes a JSON value as base64url (RFC 4648 §5, no padding), for
@@ -90,6 +98,8 @@ export interface SocketProtocolValues {
   connToken?: string;
   /** Resume: last sequence number seen. */
   lastSeq?: number;
+  /** Event names to subscribe to as the connection opens (JSON, not yet validated). */
+  subs?: unknown;
   /** Sub-protocols that are not switchyard's (raw WebSockets pass them on). */
   other: string[];
 }
@@ -113,6 +123,7 @@ export function toSocketProtocols(
     out.push(`${WS_PROTOCOL_CONN}${values.connId}.${values.connToken}`);
   }
   if (values.lastSeq !== undefined) out.push(WS_PROTOCOL_LAST_SEQ + values.lastSeq);
+  if (values.subs !== undefined) out.push(WS_PROTOCOL_SUBS + toBase64UrlJson(values.subs));
   return out.concat(values.other ?? []);
 }
 
@@ -139,6 +150,8 @@ export function parseSocketProtocols(header: string | null): SocketProtocolValue
       const [id, token] = p.slice(WS_PROTOCOL_CONN.length).split(".");
       out.connId = id;
       out.connToken = token;
+    } else if (p.startsWith(WS_PROTOCOL_SUBS)) {
+      out.subs = fromBase64UrlJson(p.slice(WS_PROTOCOL_SUBS.length)) ?? null;
     } else if (p.startsWith(WS_PROTOCOL_LAST_SEQ)) {
       const n = Number(p.slice(WS_PROTOCOL_LAST_SEQ.length));
       if (Number.isSafeInteger(n) && n >= 0) out.lastSeq = n;

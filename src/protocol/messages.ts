@@ -7,6 +7,11 @@
  * - `{ t: "action", id, name, args }` — run an action; answered by `result` or `error` with the same `id`;
  * - `{ t: "sub", event }` / `{ t: "unsub", event }` — (un)subscribe to an event name.
  *
+ * Both ways (heartbeat, see `docs/protocol.md`):
+ * - `{ t: "ping", id? }` — answered by `{ t: "pong", id? }` with the same
+ *   `id`, after every message that came before the ping took effect;
+ * - `{ t: "pong", id? }`.
+ *
  * Server → client:
  * - `{ t: "init", connId, token, resumed, seq }` — first message; `seq` is the
  *   last event sequence number sent to this connection (0 when new);
@@ -54,7 +59,9 @@ import { publicError } from "../common/errors.ts";
 export type ClientMessage =
   | { t: "action"; id: number; name: string; args: unknown[] }
   | { t: "sub"; event: string }
-  | { t: "unsub"; event: string };
+  | { t: "unsub"; event: string }
+  | { t: "ping"; id?: number }
+  | { t: "pong"; id?: number };
 
 /** Server → client. */
 export type ServerMessage =
@@ -62,7 +69,9 @@ export type ServerMessage =
   | { t: "result"; id: number; output: unknown }
   | { t: "error"; id?: number; code: string; message: string; metadata?: unknown }
   | EventMessage
-  | { t: "gap"; after: number; upTo: number };
+  | { t: "gap"; after: number; upTo: number }
+  | { t: "ping"; id?: number }
+  | { t: "pong"; id?: number };
 
 /** One event. */
 export interface EventMessage {
@@ -93,6 +102,31 @@ export const MAX_MESSAGES_PER_FRAME = 1000;
 
 /** Longest action or event name. */
 export const NAME_MAX_LENGTH = 256;
+
+/** Most event names a connection subscribes to as it opens. */
+export const MAX_OPENING_SUBS = 256;
+
+/**
+ * Validates the event names a connection subscribes to as it opens
+ * (`x-sy-conn-subs`, `sy.subs.`).
+ *
+ * @param v The decoded JSON value.
+ * @returns The names.
+ * @throws {SwitchyardError} `malformed_header` (400) when it is not a list of names.
+ */
+export function parseOpeningSubs(v: unknown): string[] {
+  if (
+    !Array.isArray(v) || v.length > MAX_OPENING_SUBS ||
+    !v.every((n) => typeof n === "string" && n.length <= NAME_MAX_LENGTH)
+  ) {
+    throw publicError(
+      "malformed_header",
+      400,
+      `Subscriptions must be a list of at most ${MAX_OPENING_SUBS} event names`,
+    );
+  }
+  return v;
+}
 
 /**
  * The most arguments one action call takes, over every way in (HTTP,
@@ -157,6 +191,12 @@ export function parseClientMessage(v: unknown): ClientMessage {
         throw publicError("malformed_message", 400, "Subscription needs an event name");
       }
       return { t: m.t, event: m.event };
+    case "ping":
+    case "pong":
+      if (m.id !== undefined && !Number.isSafeInteger(m.id)) {
+        throw publicError("malformed_message", 400, "Ping id must be an integer");
+      }
+      return m.id === undefined ? { t: m.t } : { t: m.t, id: m.id as number };
     default:
       throw publicError("malformed_message", 400, "Message type is unknown");
   }

@@ -21,6 +21,7 @@ import {
   HEADER_ACTOR_ID,
   HEADER_CONN_ID,
   HEADER_CONN_PARAMS,
+  HEADER_CONN_SUBS,
   HEADER_CONN_TOKEN,
   HEADER_ENCODING,
   HEADER_LAST_SEQ,
@@ -92,6 +93,7 @@ export class InlineClientDriver implements ClientDriver {
       headers.set(HEADER_CONN_TOKEN, options.resume.token);
       headers.set(HEADER_LAST_SEQ, String(options.resume.lastSeq));
     }
+    if (options.subs) headers.set(HEADER_CONN_SUBS, JSON.stringify(options.subs));
     return await this.#dispatch.openWebSocket(actorId, "/connect/websocket", { headers });
   }
 

@@ -175,9 +175,9 @@ Deno.test("ActorConnection resumes after a drop, dedupes replayed events and rep
 
   const second = await next();
   assert.deepEqual(second.options.resume, { connId: "c1", token: "tok", lastSeq: 5 });
+  assert.deepEqual(second.options.subs, ["tick"]); // the resume carries the subscriptions
   const gap = nextError();
   second.send({ t: "init", connId: "c1", token: "tok", resumed: true, seq: 9 });
-  assert.deepEqual(await second.received(1), [{ t: "sub", event: "tick" }]);
   second.send({ t: "gap", after: 5, upTo: 7 });
   await gap;
   assert.equal(errors[0]?.code, "events_missed");
@@ -338,5 +338,33 @@ Deno.test("ActorConnection stops a batch when a listener disposes, and reports a
   );
   await closed;
   assert.deepEqual(seen, [2]);
+  await client.dispose();
+});
+
+Deno.test("connect() sends the listeners added in the same tick with the opening", async () => {
+  const { client, conn, next } = setup();
+  conn.on("tick", () => {});
+  conn.on("tock", () => {});
+  const server = await next();
+  assert.deepEqual(server.options.subs, ["tick", "tock"]);
+  server.send(INIT);
+  assert.equal(await conn.ready(), "c1");
+  await client.dispose();
+});
+
+Deno.test("ready() waits until a listener added while connecting is subscribed", async () => {
+  const { client, conn, next } = setup();
+  const server = await next();
+  assert.deepEqual(server.options.subs, []);
+  conn.on("tick", () => {}); // after the opening left, before init
+  let ready = false;
+  const readyDone = conn.ready().then(() => (ready = true));
+  server.send(INIT);
+  const [sub, ping] = await server.received(2);
+  assert.deepEqual(sub, { t: "sub", event: "tick" });
+  assert.equal(ping?.t, "ping");
+  assert.equal(ready, false);
+  server.send({ t: "pong", id: (ping as { id: number }).id });
+  await readyDone;
   await client.dispose();
 });

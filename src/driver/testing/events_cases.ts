@@ -28,6 +28,20 @@ export const eventCases: SuiteGroup = {
       },
     },
     {
+      name: "a listener added before ready() hears a broadcast made right after it resolves",
+      async fn({ client, key }) {
+        const k = key();
+        for (let i = 0; i < 5; i++) {
+          const conn = client.counter.getOrCreate(k).connect();
+          const heard = new Promise<number>((resolve) => conn.on("changed", resolve));
+          await conn.ready();
+          const count = await client.counter.getOrCreate(k).increment(1);
+          assert.equal(await heard, count);
+          await conn.dispose();
+        }
+      },
+    },
+    {
       name: "a stateless action's broadcast reaches connections",
       async fn({ client, key }) {
         const k = key();
