@@ -192,7 +192,7 @@ Deno.test("a circuit breaker opens on failures, answers 503 fast, and a probe cl
     assert.deepEqual(await open!.json(), {
       error: 'Every target of route "/*" is failing',
       code: "circuit_open",
-      target,
+      target: `${target}/`,
     });
     assert.equal(up.hits[0]!.length, 2, "an open breaker does not reach the upstream");
     status = 200;
