@@ -9,6 +9,16 @@ export class Metrics {
   #requests = new Map<number, number>();
   #actions = new Map<string, { ok: number; error: number }>();
   #sockets = 0;
+  #sources: (() => string)[] = [];
+
+  /**
+   * Adds a source of more exposition text (e.g. a mounted gateway's `metrics()`).
+   *
+   * @param render Returns Prometheus text ending with a newline.
+   */
+  include(render: () => string): void {
+    this.#sources.push(render);
+  }
 
   /** Counts an HTTP answer. */
   request(status: number): void {
@@ -68,6 +78,6 @@ export class Metrics {
     if (liveActors !== undefined) {
       lines.push("# TYPE switchyard_actors_loaded gauge", `switchyard_actors_loaded ${liveActors}`);
     }
-    return lines.join("\n") + "\n";
+    return lines.join("\n") + "\n" + this.#sources.map((render) => render()).join("");
   }
 }
