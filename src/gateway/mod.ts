@@ -124,6 +124,7 @@ export {
 export {
   type BodyTransform,
   type BodyTransformContext,
+  type HeaderEdit,
   type HeaderTransform,
   type PathRewrite,
   type RequestTransform,

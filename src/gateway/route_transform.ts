@@ -122,9 +122,10 @@ function invalid(route: string, message: string): Error {
   );
 }
 
-type Edit = (fields: [string, string][]) => [string, string][];
+/** Edits a list of lower-case header fields, returning the new list. */
+export type HeaderEdit = (fields: [string, string][]) => [string, string][];
 
-function headerEdit(route: string, ops: HeaderTransform | undefined): Edit | undefined {
+function headerEdit(route: string, ops: HeaderTransform | undefined): HeaderEdit | undefined {
   if (ops === undefined) return undefined;
   const remove = new Set((ops.remove ?? []).map((n) => n.toLowerCase()));
   const set = Object.entries(ops.set ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const);
@@ -171,14 +172,14 @@ function fill(text: string, params: Record<string, string>): string {
  */
 export class RouteTransform {
   /** Edits the request fields, or `undefined` when there are none. */
-  readonly requestHeaders: Edit | undefined;
+  readonly requestHeaders: HeaderEdit | undefined;
   /** The request body hook. */
   readonly requestBody: BodyTransform | undefined;
   /** The response body hook. */
   readonly responseBody: BodyTransform | undefined;
   /** Whether a path rewrite is configured. */
   readonly rewrites: boolean;
-  #responseHeaders: Edit | undefined;
+  #responseHeaders: HeaderEdit | undefined;
   #path: PathRewrite | undefined;
 
   /**
