@@ -25,6 +25,7 @@ import {
   type ProxyOutcome,
 } from "./proxy_errors.ts";
 import { bridgeSockets } from "./websocket_bridge.ts";
+import { checkRequest } from "./_checks.ts";
 import {
   defaultTransport,
   type FetchLike,
@@ -123,21 +124,6 @@ interface HttpStep {
 function withoutQuery(href: string): string {
   const q = href.indexOf("?");
   return q === -1 ? href : href.slice(0, q);
-}
-
-function describe(value: unknown): string {
-  return value === null
-    ? "null"
-    : typeof value === "object"
-    ? `an object of type "${(value as object).constructor?.name ?? "Object"}"`
-    : `a ${typeof value}`;
-}
-
-/** @internal Throws the `TypeError` of a public method given something other than a `Request`. */
-export function checkRequest(method: string, request: unknown): void {
-  if (!(request instanceof Request)) {
-    throw new TypeError(`${method} needs a Request, got ${describe(request)}`);
-  }
 }
 
 function answer(outcome: ProxyOutcome): Response {

@@ -9,7 +9,8 @@ import { publicError, SwitchyardError } from "../common/errors.ts";
 import { type Plan, PlanRunner } from "./_route_plan.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
 import { GatewayMetrics, type GatewayTraffic } from "./gateway_metrics.ts";
-import { checkRequest, RequestProxy } from "./request_proxy.ts";
+import { RequestProxy } from "./request_proxy.ts";
+import { checkId, checkRequest, describe } from "./_checks.ts";
 import type { ActorFetcher, UpgradeWebSocket } from "./request_proxy.ts";
 import { ResponseCache } from "./response_cache.ts";
 import { type BodyTransform, RouteTransform } from "./route_transform.ts";
@@ -86,10 +87,6 @@ export interface HandleRequestOptions {
   path?: string;
   /** The peer address, for `X-Forwarded-For` and per-client rate limits. */
   clientAddress?: string;
-}
-
-function describe(value: unknown): string {
-  return value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
 }
 
 const NONE: Promise<null> = Promise.resolve(null);
@@ -417,11 +414,5 @@ export class RuntimeRouter {
       url,
       clientAddress: options.clientAddress,
     });
-  }
-}
-
-function checkId(method: string, id: unknown): void {
-  if (typeof id !== "string") {
-    throw new TypeError(`${method} needs a function id string, got ${describe(id)}`);
   }
 }
