@@ -9,6 +9,7 @@
 import { MemoryRouteStore } from "../src/gateway/route_store.ts";
 import { RuntimeRouter } from "../src/gateway/runtime_router.ts";
 import { fetchTransport } from "../src/gateway/transport.ts";
+import { nodeTransport, type UndiciDispatcher } from "../src/gateway/node_transport.ts";
 
 const [mode, upstream] = Deno.args;
 const onListen = (addr: Deno.NetAddr) => console.log(`PORT ${addr.port}`);
@@ -41,11 +42,26 @@ if (mode === "upstream") {
     ...(await import(`${dir}/runtime_router.ts`)),
     ...(await import(`${dir}/route_store.ts`)),
   } as { RuntimeRouter: typeof RuntimeRouter; MemoryRouteStore: typeof MemoryRouteStore };
-  // GW_VARIANT "fetch": the router on fetchTransport() (the default before denoTransport).
-  const transport = Deno.env.get("GW_VARIANT") === "fetch" ? fetchTransport() : undefined;
+  // GW_VARIANT "fetch": the router on fetchTransport() (the default before denoTransport);
+  // "undici": the router on nodeTransport() over an Agent of the undici npm package.
+  const variant = Deno.env.get("GW_VARIANT");
+  const transport = variant === "fetch" ? fetchTransport() : variant === "undici"
+    ? nodeTransport({
+      dispatcher: new (await import("undici")).Agent() as unknown as UndiciDispatcher,
+    })
+    : undefined;
+  // "nometrics": metrics off; "transform": header edits both ways; "cache": a cached route.
+  const route = variant === "transform"
+    ? {
+      target: upstream!,
+      transform: { request: { set: { "x-gw": "1" } }, response: { remove: ["x-none"] } },
+    }
+    : variant === "cache"
+    ? { target: upstream!, cache: 60_000 }
+    : upstream!;
   const router = new mod.RuntimeRouter(
-    new mod.MemoryRouteStore({ bench: { "/api/*": upstream! } }),
-    { transport },
+    new mod.MemoryRouteStore({ bench: { "/api/*": route } }),
+    { transport, metrics: variant !== "nometrics" },
   );
   Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen },

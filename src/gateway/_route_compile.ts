@@ -11,7 +11,8 @@ import type {
   RouteDefinition,
   RouteKind,
 } from "./route_matcher.ts";
-import { type ParsedPattern, parsePattern } from "./route_pattern.ts";
+import { type ParsedPattern, parsePattern, parseRegexPattern } from "./route_pattern.ts";
+import type { RE2JS } from "re2js";
 
 /** A compiled route with what matching and ranking need. */
 export interface Route<T> extends CompiledRoute<T> {
@@ -24,9 +25,11 @@ export interface Route<T> extends CompiledRoute<T> {
   readonly staticCount: number;
   readonly shape: string;
   readonly unconditional: boolean;
+  /** The whole-path regex of a `regex` route. */
+  readonly regex: RE2JS | undefined;
 }
 
-const KIND_ORDER: Record<RouteKind, number> = { exact: 0, param: 1, wildcard: 2 };
+const KIND_ORDER: Record<RouteKind, number> = { exact: 0, param: 1, regex: 2, wildcard: 3 };
 
 function segWeight(s: ParsedPattern["segments"][number]): number {
   return s.kind === "static" ? 0 : s.constraint !== undefined ? 1 : 2;
@@ -38,7 +41,7 @@ export function cmpStr(a: string, b: string): number {
 
 /**
  * The priority rule (documented in docs/gateway.md): kind (exact, param,
- * wildcard); more literal segments; more segments; segment by segment from
+ * regex, wildcard); more literal segments; more segments; segment by segment from
  * the left, literal before constrained parameter before parameter, constraints
  * by regex source; a method condition before none; more header conditions;
  * then the shape (the pattern with parameter names dropped), methods and
@@ -73,9 +76,13 @@ export function compareRoutes<T>(a: Route<T>, b: Route<T>): number {
 }
 
 export function compileRoute<T>(def: RouteDefinition<T>): Route<T> {
-  const parsed = parsePattern(def.pattern);
+  const isRegex = typeof def.pattern === "string" && def.pattern.startsWith("~");
+  const re = isRegex ? parseRegexPattern(def.pattern) : undefined;
+  const parsed: ParsedPattern = re === undefined
+    ? parsePattern(def.pattern)
+    : { source: def.pattern, segments: [], wildcard: false };
   const paramIdx: number[] = [];
-  const paramNames: string[] = [];
+  const paramNames: string[] = re === undefined ? [] : Object.keys(re.namedGroups());
   let staticCount = 0;
   parsed.segments.forEach((s, i) => {
     if (s.kind === "param") {
@@ -83,7 +90,13 @@ export function compileRoute<T>(def: RouteDefinition<T>): Route<T> {
       paramNames.push(s.value);
     } else staticCount++;
   });
-  const kind: RouteKind = parsed.wildcard ? "wildcard" : paramIdx.length ? "param" : "exact";
+  const kind: RouteKind = re !== undefined
+    ? "regex"
+    : parsed.wildcard
+    ? "wildcard"
+    : paramIdx.length
+    ? "param"
+    : "exact";
   let methods: string[] | null = null;
   if (def.methods !== undefined) {
     if (def.methods.length === 0) {
@@ -114,7 +127,10 @@ export function compileRoute<T>(def: RouteDefinition<T>): Route<T> {
     paramNames,
     staticCount,
     unconditional: methodSet === null && headerConds.length === 0,
-    shape: parsed.segments.map((s) => s.kind === "static" ? s.value : `:(${s.constraint ?? ""})`)
-      .join("/") + (parsed.wildcard ? "/*" : ""),
+    regex: re,
+    shape: re !== undefined
+      ? def.pattern
+      : parsed.segments.map((s) => s.kind === "static" ? s.value : `:(${s.constraint ?? ""})`)
+        .join("/") + (parsed.wildcard ? "/*" : ""),
   };
 }

@@ -5,7 +5,11 @@
  * answers `null` and the caller runs its own code.
  *
  * - {@linkcode RouteMatcher}: exact paths, `:param`, `:param(regex)`, trailing
- *   `*`, method and header conditions, with a documented priority rule.
+ *   `*`, whole-path `~regex` routes, method and header conditions, with a
+ *   documented priority rule.
+ * - Per route: {@linkcode RouteTransform} (headers, path, body hooks),
+ *   {@linkcode ResponseCache} (caching policies), {@linkcode GatewayMetrics}
+ *   (`getStats()`, Prometheus text from `router.metrics()`).
  * - {@linkcode RequestProxy}: streaming, hop-by-hop removal (RFC 9110 §7.6.1),
  *   `X-Forwarded-*` / `Forwarded`, path-escape checks, WebSockets, actor
  *   targets, JSON errors `{ error, code, target }` (504, 502, 500).
@@ -29,7 +33,7 @@
  *     "GET /health": { target: "https://status.example.com/ping", timeout: 2_000 },
  *   },
  * });
- * const router = new RuntimeRouter(store, { cacheTTL: 300_000, proxyTimeout: 30_000 });
+ * const router = new RuntimeRouter(store, { cacheTTL: 300, proxyTimeout: 30_000 });
  *
  * // No route matches "/checkout": the function runs its own code.
  * const res = await router.handleRequest("shop", new Request("http://shop.test/checkout"));
@@ -95,6 +99,7 @@ export {
   requestUrlParts,
 } from "./target_url.ts";
 export { bridgeSockets, sendableCloseCode } from "./websocket_bridge.ts";
+export { serverActorFetcher, type ServerFetch } from "./server_actor_fetcher.ts";
 
 // Route tables and the router
 export {
@@ -112,9 +117,37 @@ export {
   type AuthContext,
   type AuthHook,
   type HandleRequestOptions,
+  type RouterStats,
   RuntimeRouter,
   type RuntimeRouterOptions,
 } from "./runtime_router.ts";
+export {
+  type BodyTransform,
+  type BodyTransformContext,
+  type HeaderEdit,
+  type HeaderTransform,
+  type PathRewrite,
+  type RequestTransform,
+  type ResponseTransform,
+  RouteTransform,
+  type TransformConfig,
+} from "./route_transform.ts";
+export {
+  CACHE_STATUS,
+  type CacheLookup,
+  type CachePolicy,
+  ResponseCache,
+  withCacheStatus,
+} from "./response_cache.ts";
+export {
+  GatewayMetrics,
+  type GatewayTraffic,
+  LATENCY_BUCKETS,
+  MetricCell,
+  type TrafficStats,
+  type UpstreamErrorKind,
+  upstreamErrorKind,
+} from "./gateway_metrics.ts";
 export { RouteCache, type RouteCacheOptions, type RouteCacheStats } from "./route_cache.ts";
 
 // Resilience building blocks

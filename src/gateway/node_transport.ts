@@ -1,14 +1,12 @@
 /**
  * {@linkcode nodeTransport}: the proxy's HTTP transport on Node. It sends
- * requests straight through an undici dispatcher — by default the one behind
- * Node's own `fetch` — skipping the WHATWG `fetch` layer (request and response
+ * requests straight through a dispatcher of the `undici` package — by default
+ * its global one — skipping the WHATWG `fetch` layer (request and response
  * objects, spec steps, web-stream plumbing), which costs about twice the CPU
  * per proxied request.
  *
- * The file imports nothing from Node: it finds Node's dispatcher through the
- * `Symbol.for("undici.globalDispatcher.1")` global that undici's
- * `setGlobalDispatcher()` documents as shared with Node's bundled copy, so the
- * gateway still loads in Deno, browsers and Cloudflare Workers.
+ * The package is imported on the first request without a dispatcher of its
+ * own, so loading the gateway imports nothing from Node.
  *
  * @module
  */
@@ -39,7 +37,7 @@ export interface NodeTransportOptions {
   /**
    * The undici dispatcher to send through, e.g. a `Pool` or an `Agent` of the
    * `undici` package with its own connection limits or TLS settings.
-   * @default {Node's global dispatcher (the one its `fetch` uses)}
+   * @default {the undici package's global dispatcher (`getGlobalDispatcher()`)}
    */
   dispatcher?: UndiciDispatcher;
   /**
@@ -51,34 +49,35 @@ export interface NodeTransportOptions {
   maxBufferedBody?: number;
 }
 
-const GLOBAL_DISPATCHER = Symbol.for("undici.globalDispatcher.1");
+let loading: Promise<unknown> | undefined;
+let undici: { getGlobalDispatcher(): UndiciDispatcher } | undefined;
 
 /**
- * Node's global undici dispatcher, the one its `fetch` uses (and that
- * undici's `setGlobalDispatcher()` replaces).
+ * The global dispatcher of the `undici` package (`getGlobalDispatcher()`,
+ * which `setGlobalDispatcher()` replaces and Node's `fetch` shares), loaded
+ * on first use so the gateway module itself imports nothing from Node.
  *
- * @returns The dispatcher, or `undefined` outside Node.
+ * @returns The dispatcher.
  */
-export function globalDispatcher(): UndiciDispatcher | undefined {
-  // Reading `Response` loads Node's bundled undici, which installs the dispatcher.
-  void globalThis.Response;
-  const d = (globalThis as Record<symbol, unknown>)[GLOBAL_DISPATCHER] as
-    | UndiciDispatcher
-    | undefined;
-  return typeof d?.dispatch === "function" ? d : undefined;
+export async function globalDispatcher(): Promise<UndiciDispatcher> {
+  if (undici === undefined) {
+    await (loading ??= import("undici").then((m) => {
+      undici = m as unknown as { getGlobalDispatcher(): UndiciDispatcher };
+    }));
+  }
+  return undici!.getGlobalDispatcher();
 }
 
 /**
  * Whether {@linkcode nodeTransport} should be preferred here: Node
- * (`navigator.userAgent` is `Node.js/…`, Node 21+) with its global undici
- * dispatcher. Deno, Bun and Workers have their own user agent, and their
- * `fetch` is the better transport there.
+ * (`navigator.userAgent` is `Node.js/…`, Node 21+). Deno, Bun and Workers
+ * have their own user agent.
  *
  * @returns `true` on Node.
  */
 export function nodeTransportAvailable(): boolean {
   const ua = (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent;
-  return typeof ua === "string" && ua.startsWith("Node.js/") && globalDispatcher() !== undefined;
+  return typeof ua === "string" && ua.startsWith("Node.js/");
 }
 
 /** Statuses whose responses have no body (and `Response` refuses one for). */
@@ -129,8 +128,7 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * A {@linkcode ProxyTransport} for Node over an undici dispatcher (by default
- * Node's own, so connection pools are shared with `fetch` and follow
- * `setGlobalDispatcher()`). Bodies stream both ways with backpressure and
+ * the `undici` package's global one, which follows `setGlobalDispatcher()`). Bodies stream both ways with backpressure and
  * pass through undecoded, so `Content-Encoding` and `Content-Length` stay as
  * the upstream sent them; hop-by-hop response fields are removed; `Expect`
  * is not forwarded (the host's server already answered `100 Continue`, and
@@ -141,7 +139,6 @@ const EMPTY = new Uint8Array(0);
  *
  * @param options The dispatcher and the buffered-body limit.
  * @returns The transport.
- * @throws {Error} When no dispatcher is given and Node's global one is missing.
  *
  * @example Send through a dedicated pool of the undici package
  * ```ts ignore
@@ -153,13 +150,15 @@ const EMPTY = new Uint8Array(0);
  * ```
  */
 export function nodeTransport(options: NodeTransportOptions = {}): ProxyTransport {
-  const dispatcher = options.dispatcher ?? globalDispatcher();
-  if (dispatcher === undefined) {
-    throw new Error("nodeTransport() needs an undici dispatcher: Node's global one is missing");
-  }
+  const own = options.dispatcher;
   const maxBuffered = options.maxBufferedBody ?? 65_536;
   return {
     send(url: string, request: TransportRequest): Promise<Response> {
+      if (own === undefined && undici === undefined) {
+        return globalDispatcher().then(() => this.send(url, request));
+      }
+      // Read per request, so a later `setGlobalDispatcher()` is followed.
+      const d = own ?? undici!.getGlobalDispatcher();
       const slash = url.indexOf("/", url.indexOf("//") + 2);
       const fields: string[] = [];
       const headers = request.headers;
@@ -169,7 +168,7 @@ export function nodeTransport(options: NodeTransportOptions = {}): ProxyTranspor
       }
       const exchange = new Exchange(request.method, request.timeout, maxBuffered);
       try {
-        dispatcher.dispatch({
+        d.dispatch({
           origin: slash === -1 ? url : url.slice(0, slash),
           path: slash === -1 ? "/" : url.slice(slash),
           method: request.method,

@@ -11,7 +11,14 @@ export type ProxyFailureKind = "timeout" | "unreachable" | "error";
 /** The result of {@linkcode RequestProxy.prototype.attempt}. */
 export type ProxyOutcome =
   | { ok: true; response: Response }
-  | { ok: false; kind: ProxyFailureKind; target: string; message: string };
+  | {
+    ok: false;
+    kind: ProxyFailureKind;
+    target: string;
+    message: string;
+    /** What the transport rejected with, when there was an error. */
+    cause?: unknown;
+  };
 
 const FAILURES: Record<ProxyFailureKind, [number, string]> = {
   timeout: [504, "upstream_timeout"],
@@ -25,7 +32,8 @@ const FAILURES: Record<ProxyFailureKind, [number, string]> = {
  * @param status HTTP status.
  * @param code Stable snake_case code.
  * @param message Sentence-case message.
- * @param target The target concerned, as written in the route table.
+ * @param target The target concerned: the full target URL with the request
+ * path (no query), or the route's targets when none was chosen.
  * @param headers Extra response fields (e.g. `Retry-After`).
  * @returns The response.
  *
@@ -75,11 +83,12 @@ export function failure(
   target: string,
   kind: ProxyFailureKind,
   timeout: number,
+  cause?: unknown,
 ): ProxyOutcome & { ok: false } {
   const message = kind === "timeout"
     ? `Upstream "${target}" did not answer within ${timeout} ms`
     : kind === "unreachable"
     ? `Upstream "${target}" is unreachable`
     : `Proxying to "${target}" failed`;
-  return { ok: false, kind, target, message };
+  return { ok: false, kind, target, message, cause };
 }

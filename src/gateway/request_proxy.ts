@@ -25,6 +25,7 @@ import {
   type ProxyOutcome,
 } from "./proxy_errors.ts";
 import { bridgeSockets } from "./websocket_bridge.ts";
+import { checkRequest } from "./_checks.ts";
 import {
   defaultTransport,
   type FetchLike,
@@ -104,6 +105,11 @@ export interface ForwardOptions {
   clientAddress?: string;
   /** The parsed `request.url` (a `URL` will do), when the caller has it already. */
   url?: RequestUrlParts;
+  /**
+   * Edits the rewritten request fields (lower-case names) before they are
+   * sent, e.g. a route's header transformation.
+   */
+  editHeaders?: (fields: [string, string][]) => [string, string][];
 }
 
 const NO_BODY = new Set(["GET", "HEAD"]);
@@ -111,8 +117,13 @@ const NO_BODY = new Set(["GET", "HEAD"]);
 /** An HTTP request ready for the transport. */
 interface HttpStep {
   href: string;
-  source: string;
   init: TransportRequest;
+}
+
+/** The target URL an error body names: the full URL with the request path, without the query. */
+function withoutQuery(href: string): string {
+  const q = href.indexOf("?");
+  return q === -1 ? href : href.slice(0, q);
 }
 
 function answer(outcome: ProxyOutcome): Response {
@@ -203,14 +214,15 @@ export class RequestProxy {
   forward(request: Request, options: ForwardOptions): Promise<Response> {
     let step: HttpStep | Promise<ProxyOutcome>;
     try {
+      checkRequest("forward()", request);
       step = this.#begin(request, options);
     } catch (err) {
       return Promise.reject(err);
     }
     if (step instanceof Promise) return step.then(answer);
-    const { source, init } = step;
-    return this.#transport.send(step.href, init).catch((err) =>
-      failureResponse(failure(source, classify(err), init.timeout))
+    const { href, init } = step;
+    return this.#transport.send(href, init).catch((err) =>
+      failureResponse(failure(withoutQuery(href), classify(err), init.timeout, err))
     );
   }
 
@@ -225,12 +237,13 @@ export class RequestProxy {
    * @throws {SwitchyardError} `invalid_route_target` when `options.target` is malformed.
    */
   attempt(request: Request, options: ForwardOptions): Promise<ProxyOutcome> {
+    checkRequest("attempt()", request);
     const step = this.#begin(request, options);
     if (step instanceof Promise) return step;
-    const { source, init } = step;
-    return this.#transport.send(step.href, init).then(
+    const { href, init } = step;
+    return this.#transport.send(href, init).then(
       (response): ProxyOutcome => ({ ok: true, response }),
-      (err) => failure(source, classify(err), init.timeout),
+      (err) => failure(withoutQuery(href), classify(err), init.timeout, err),
     );
   }
 
@@ -264,7 +277,8 @@ export class RequestProxy {
       upgrade: null,
     };
     // One pass over the request's fields, which also finds `Upgrade`.
-    const headers = buildForwardHeaders(request.headers, ctx);
+    let headers = buildForwardHeaders(request.headers, ctx);
+    if (options.editHeaders !== undefined) headers = options.editHeaders(headers);
     const upgrade = ctx.upgrade;
     if (typeof upgrade === "string" && upgrade.toLowerCase() === "websocket") {
       return this.#webSocket(request, target, remainder, url, timeout);
@@ -274,7 +288,6 @@ export class RequestProxy {
     }
     return {
       href: buildTargetUrl(target, remainder, url.search),
-      source: target.source,
       init: { method: request.method, headers, body: bodyOf(request), timeout },
     };
   }
@@ -311,6 +324,7 @@ export class RequestProxy {
       };
     }
     const path = (target.path + (remainder ?? "")) || "/";
+    const label = actorLabel(target, path);
     const q = [target.query, url.search.slice(1)].filter((s) => s !== "").join("&");
     const init: RequestInit & { duplex?: "half" } = { method: request.method, headers };
     const body = bodyOf(request);
@@ -325,16 +339,16 @@ export class RequestProxy {
     });
     try {
       const res = await Promise.race([actors.fetch(target.name, [...target.key], inner), expired]);
-      if (res === "timeout") return failure(target.source, "timeout", timeout);
+      if (res === "timeout") return failure(label, "timeout", timeout);
       return { ok: true, response: res };
     } catch (err) {
       if (err instanceof SwitchyardError && err.public) {
         return {
           ok: true,
-          response: proxyErrorResponse(err.status, err.code, err.message, target.source),
+          response: proxyErrorResponse(err.status, err.code, err.message, label),
         };
       }
-      return failure(target.source, "error", timeout);
+      return failure(label, "error", timeout, err);
     } finally {
       deadline?.cancel();
     }
@@ -363,13 +377,14 @@ export class RequestProxy {
       };
     }
     const href = "ws" + buildTargetUrl(target, remainder, url.search).slice(4);
+    const label = withoutQuery(href);
     const protocols = (request.headers.get("sec-websocket-protocol") ?? "")
       .split(",").map((p) => p.trim()).filter((p) => p !== "");
     let upstream: WebSocket;
     try {
       upstream = new WebSocket(href, protocols);
-    } catch {
-      return failure(target.source, "error", timeout);
+    } catch (err) {
+      return failure(label, "error", timeout, err);
     }
     upstream.binaryType = "arraybuffer";
     const state = await new Promise<"open" | "unreachable" | "timeout">((resolve) => {
@@ -387,7 +402,7 @@ export class RequestProxy {
       } catch {
         // Never opened.
       }
-      return failure(target.source, state, timeout);
+      return failure(label, state, timeout);
     }
     try {
       const { socket, response } = upgrade(
@@ -396,9 +411,17 @@ export class RequestProxy {
       );
       bridgeSockets(socket, upstream as unknown as SocketLike);
       return { ok: true, response };
-    } catch {
+    } catch (err) {
       upstream.close(1000, "Client upgrade failed");
-      return failure(target.source, "error", timeout);
+      return failure(label, "error", timeout, err);
     }
   }
+}
+
+/** The target an actor error names: `actor://name/key` and the path inside the actor. */
+function actorLabel(target: ActorTarget, path: string): string {
+  const q = target.source.indexOf("?");
+  const base = q === -1 ? target.source : target.source.slice(0, q);
+  const cut = base.indexOf("/", base.indexOf("/", 8) + 1);
+  return (cut === -1 ? base.replace(/\/$/, "") : base.slice(0, cut)) + (path === "/" ? "" : path);
 }

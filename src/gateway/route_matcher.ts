@@ -37,13 +37,13 @@ export interface RouteDefinition<T> {
 }
 
 /** The kind of a route, in priority order. */
-export type RouteKind = "exact" | "param" | "wildcard";
+export type RouteKind = "exact" | "param" | "regex" | "wildcard";
 
 /** A compiled route, as returned in a {@linkcode RouteMatch}. */
 export interface CompiledRoute<T> {
   /** The pattern as written. */
   readonly pattern: string;
-  /** `exact` (literal segments only), `param` or `wildcard` (ends with `*`). */
+  /** `exact` (literal segments only), `param`, `regex` (`~...`) or `wildcard` (ends with `*`). */
   readonly kind: RouteKind;
   /** Upper-case methods, or `null` for any method. */
   readonly methods: readonly string[] | null;
@@ -76,6 +76,12 @@ export interface MatchConditions {
   readonly headers?: { get(name: string): string | null };
 }
 
+/**
+ * Longest path tried against regex routes, in characters; longer paths match
+ * exact, param and wildcard routes only.
+ */
+export const MAX_REGEX_PATH = 4096;
+
 function decodeParam(raw: string): string {
   if (raw.indexOf("%") === -1) return raw;
   try {
@@ -100,6 +106,14 @@ function decodeParam(raw: string): string {
  * Matching ignores one trailing `/` of the path, except in a wildcard's
  * remainder. A wildcard `/a/*` matches `/a` itself.
  *
+ * A pattern starting with `~` is a whole-path regex in RE2 syntax (anchors
+ * implied, named groups become parameters), tried against the path as
+ * received (percent-encoded, trailing `/` included). Regex routes rank after
+ * exact and param routes and before wildcards; among themselves, those with a
+ * method condition first, then more header conditions, then by source text.
+ * RE2 matching is linear in the path, and paths longer than
+ * {@linkcode MAX_REGEX_PATH} are not tried, so no pattern can stall a match.
+ *
  * @typeParam T The data carried by each route.
  *
  * @example Match a table
@@ -118,6 +132,7 @@ function decodeParam(raw: string): string {
 export class RouteMatcher<T> {
   #exact = new Map<string, Route<T>[]>();
   #root: TrieNode<T> = newNode();
+  #regex: Route<T>[] = [];
   #routes: Route<T>[];
 
   /**
@@ -147,7 +162,8 @@ export class RouteMatcher<T> {
         const bucket = this.#exact.get(key);
         if (bucket) bucket.push(r);
         else this.#exact.set(key, [r]);
-      } else this.#insert(r);
+      } else if (r.kind === "regex") this.#regex.push(r);
+      else this.#insert(r);
     }
     compress(this.#root);
     this.#routes = list;
@@ -188,6 +204,27 @@ export class RouteMatcher<T> {
     (r.kind === "wildcard" ? node.wildcards : node.terminal).push(r);
   }
 
+  #matchRegex(path: string, conditions: MatchConditions): Route<T> | null {
+    if (this.#regex.length === 0 || path.length > MAX_REGEX_PATH) return null;
+    for (const r of this.#regex) {
+      if (conditionsHold(r, conditions) && r.regex!.matches(path)) return r;
+    }
+    return null;
+  }
+
+  #regexResult(r: Route<T>, path: string): RouteMatch<T> {
+    const params: Record<string, string> = {};
+    if (r.paramNames.length > 0) {
+      const m = r.regex!.matcher(path);
+      m.matches();
+      for (const name of r.paramNames) {
+        const v = m.group(name);
+        if (v !== null && v !== undefined) params[name] = decodeParam(v);
+      }
+    }
+    return { route: r, params, remainder: undefined };
+  }
+
   /**
    * Finds the best route for a path.
    *
@@ -206,9 +243,14 @@ export class RouteMatcher<T> {
         if (conditionsHold(r, conditions)) return { route: r, params: {}, remainder: undefined };
       }
     }
-    if (this.#root.minRank === Infinity) return null;
-    const best = search(this.#root, path, len, 1, conditions, null);
+    const found = this.#root.minRank === Infinity
+      ? null
+      : search(this.#root, path, len, 1, conditions, null);
+    const best = found !== null && found.kind !== "wildcard"
+      ? found
+      : this.#matchRegex(path, conditions) ?? found;
     if (best === null) return null;
+    if (best.kind === "regex") return this.#regexResult(best, path);
     const params: Record<string, string> = {};
     const idx = best.paramIdx;
     if (idx.length > 0) {

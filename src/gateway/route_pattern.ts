@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { RE2JS } from "re2js";
 import { publicError, type SwitchyardError } from "../common/errors.ts";
 
 /** The kind of one pattern segment. */
@@ -127,4 +128,50 @@ export function parsePattern(pattern: string): ParsedPattern {
     }
   }
   return { source: pattern, segments, wildcard };
+}
+
+/** Longest whole-path regex accepted, in characters. */
+export const MAX_REGEX_SOURCE = 1024;
+
+/**
+ * Parses a whole-path regex pattern: `~` then a regular expression in RE2
+ * syntax that must match the entire path (anchors are implied), with named
+ * groups (`(?<name>...)`) as parameters. Matching runs in time linear in the
+ * path (RE2 semantics: no backreferences, no lookaround), so no pattern can
+ * stall the router.
+ *
+ * @param pattern The pattern, starting with `~`.
+ * @returns The compiled regex.
+ * @throws {SwitchyardError} `invalid_route_pattern` (400) naming the pattern.
+ */
+export function parseRegexPattern(pattern: string): RE2JS {
+  const source = pattern.slice(1);
+  if (source === "") throw invalid(pattern, 'the regex after "~" is empty');
+  if (source.length > MAX_REGEX_SOURCE) {
+    throw invalid(pattern, `the regex is longer than ${MAX_REGEX_SOURCE} characters`);
+  }
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(source);
+  } catch (err) {
+    throw invalid(pattern, `the regex is not valid RE2 syntax (${(err as Error).message})`);
+  }
+  for (const name of Object.keys(re.namedGroups())) {
+    if (!PARAM_NAME.test(name)) {
+      throw invalid(pattern, `group name "${name}" must match ${PARAM_NAME.source}`);
+    }
+  }
+  return re;
+}
+
+/**
+ * The parameter names of a pattern (segment parameters, or a regex's named groups).
+ *
+ * @param pattern A path pattern or a `~` regex pattern.
+ * @returns The names.
+ * @throws {SwitchyardError} `invalid_route_pattern` (400) for a malformed pattern.
+ */
+export function patternParams(pattern: string): string[] {
+  if (pattern.startsWith("~")) return Object.keys(parseRegexPattern(pattern).namedGroups());
+  return parsePattern(pattern).segments.filter((s) => s.kind === "param").map((s) => s.value);
 }

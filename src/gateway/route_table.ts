@@ -9,6 +9,8 @@ import { z } from "zod";
 import { publicError } from "../common/errors.ts";
 import type { HeaderCondition } from "./route_matcher.ts";
 import { parseTarget } from "./target_url.ts";
+import { type CachePolicy, cacheSchema } from "./response_cache.ts";
+import { type TransformConfig, transformSchema } from "./route_transform.ts";
 
 /** A target with a balancing weight. */
 export interface WeightedTarget {
@@ -72,6 +74,10 @@ export interface RouteConfig {
   rateLimit?: RateLimitConfig;
   /** The name of an auth hook given to the router (`authHooks`). */
   auth?: string;
+  /** Header, path and body transformation (see {@linkcode TransformConfig}). */
+  transform?: TransformConfig;
+  /** Caching of `GET`/`HEAD` answers: a TTL in milliseconds, or a {@linkcode CachePolicy}. */
+  cache?: number | CachePolicy;
 }
 
 /** One entry of a table: a target URL, a route object, or several variants. */
@@ -108,6 +114,10 @@ export interface RouteSpec {
   rateLimit: Required<RateLimitConfig> | undefined;
   /** The auth hook name, or `undefined`. */
   auth: string | undefined;
+  /** The transformation, or `undefined`. */
+  transform: TransformConfig | undefined;
+  /** The caching policy, or `undefined`. */
+  cache: CachePolicy | undefined;
 }
 
 const positive = z.number().finite().positive();
@@ -150,6 +160,8 @@ const routeConfigSchema = z.strictObject({
     by: z.enum(["route", "client"]).optional(),
   }).optional(),
   auth: z.string().min(1).optional(),
+  transform: transformSchema.optional(),
+  cache: cacheSchema.optional(),
 }).refine((r) => (r.target === undefined) !== (r.targets === undefined), {
   message: 'exactly one of "target" and "targets" is required',
 });
@@ -161,11 +173,13 @@ function invalidTable(message: string, metadata?: unknown): Error {
   return publicError("invalid_route_table", 400, message, metadata);
 }
 
-const KEY = /^(?:([A-Za-z]+(?:,[A-Za-z]+)*)\s+)?(\/.*)$/;
+const KEY = /^(?:([A-Za-z]+(?:,[A-Za-z]+)*)\s+)?(\/.*|~.+)$/;
 
 /**
  * Validates a route table and normalises it into route specs. Patterns are
- * checked when the table is compiled (see {@linkcode RouteMatcher}).
+ * checked when the table is compiled (see {@linkcode RouteMatcher}). A key is
+ * a path pattern (`/users/:id`) or a whole-path regex after `~`
+ * (`~/v[0-9]+/.*`), optionally after methods (`GET,HEAD /x`).
  *
  * @param table The table, e.g. parsed from JSON.
  * @returns One spec per route variant.
@@ -196,7 +210,10 @@ export function parseRouteTable(table: unknown): RouteSpec[] {
   for (const [key, entry] of Object.entries(parsed.data)) {
     const m = KEY.exec(key.trim());
     if (m === null) {
-      throw invalidTable(`Route key "${key}" must be a pattern, optionally after methods`);
+      throw invalidTable(
+        `Route key "${key}" must be a pattern or "~" and a regex, optionally after methods`,
+        { route: key },
+      );
     }
     const keyMethods = m[1]?.toUpperCase().split(",");
     const variants = Array.isArray(entry) ? entry : [entry];
@@ -240,6 +257,8 @@ export function parseRouteTable(table: unknown): RouteSpec[] {
           }
           : undefined,
         auth: cfg.auth,
+        transform: cfg.transform,
+        cache: typeof cfg.cache === "number" ? { ttl: cfg.cache } : cfg.cache,
       });
     });
   }

@@ -5,24 +5,23 @@
  *
  * @module
  */
-import { deadlines } from "../common/deadlines.ts";
 import { publicError, SwitchyardError } from "../common/errors.ts";
+import { type Plan, PlanRunner } from "./_route_plan.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
-import { failureResponse, proxyErrorResponse } from "./proxy_errors.ts";
-import { type ActorFetcher, RequestProxy, type UpgradeWebSocket } from "./request_proxy.ts";
+import { GatewayMetrics, type GatewayTraffic } from "./gateway_metrics.ts";
+import { RequestProxy } from "./request_proxy.ts";
+import { checkId, checkRequest, describe } from "./_checks.ts";
+import type { ActorFetcher, UpgradeWebSocket } from "./request_proxy.ts";
+import { ResponseCache } from "./response_cache.ts";
+import { type BodyTransform, RouteTransform } from "./route_transform.ts";
+import { patternParams } from "./route_pattern.ts";
 import type { FetchLike, ProxyTransport } from "./transport.ts";
 import { RouteCache, type RouteCacheStats } from "./route_cache.ts";
 import { RouteMatcher } from "./route_matcher.ts";
 import type { RouteStore } from "./route_store.ts";
 import { parseRouteTable, type RouteSpec, type RouteTable } from "./route_table.ts";
-import {
-  type ParsedTarget,
-  parseTarget,
-  type RequestUrlParts,
-  requestUrlParts,
-} from "./target_url.ts";
+import { parseTarget, requestUrlParts } from "./target_url.ts";
 import { TargetPool } from "./target_pool.ts";
-import { TokenBucket } from "./token_bucket.ts";
 
 /** What an auth hook is told about the matched route. */
 export interface AuthContext {
@@ -43,9 +42,15 @@ export type AuthHook = (
   context: AuthContext,
 ) => Response | void | Promise<Response | void>;
 
+/** What {@linkcode RuntimeRouter.prototype.getStats} reports. */
+export interface RouterStats extends GatewayTraffic {
+  /** The cache of compiled tables: entries, TTL in milliseconds, hits, misses, loads. */
+  cache: RouteCacheStats;
+}
+
 /** Options of {@linkcode RuntimeRouter}. */
 export interface RuntimeRouterOptions {
-  /** Milliseconds a function's compiled table stays cached. @default {300000} */
+  /** Seconds a function's compiled table stays cached. @default {300} */
   cacheTTL?: number;
   /** Milliseconds to wait for upstream response headers, unless the route says otherwise. @default {30000} */
   proxyTimeout?: number;
@@ -66,6 +71,12 @@ export interface RuntimeRouterOptions {
   actors?: ActorFetcher;
   /** Auth hooks by name, for routes with an `auth` field. */
   authHooks?: Record<string, AuthHook>;
+  /** Body hooks by name, for routes with `transform.request.body` or `transform.response.body`. */
+  bodyTransforms?: Record<string, BodyTransform>;
+  /** Largest body a body hook is given, in bytes (413 / 502 beyond). @default {1048576} */
+  maxTransformBody?: number;
+  /** Count requests, latencies and errors per route and target. @default {true} */
+  metrics?: boolean;
   /** A monotonic clock in milliseconds, for the cache, breakers and rate limits. */
   now?: () => number;
 }
@@ -78,22 +89,7 @@ export interface HandleRequestOptions {
   clientAddress?: string;
 }
 
-interface Target {
-  parsed: ParsedTarget;
-  breaker: CircuitBreaker | undefined;
-}
-
-interface Plan {
-  spec: RouteSpec;
-  pool: TargetPool<Target>;
-  label: string;
-  auth: AuthHook | undefined;
-  simple: Target | undefined;
-}
-
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 const NONE: Promise<null> = Promise.resolve(null);
-const MAX_BUCKETS = 10_000;
 
 /**
  * Routes a function's requests through its route table.
@@ -104,7 +100,7 @@ const MAX_BUCKETS = 10_000;
  * const store = new MemoryRouteStore({
  *   fn1: { "/api/users/*": "https://users.example.com", "/*": "https://www.example.com" },
  * });
- * const router = new RuntimeRouter(store, { cacheTTL: 60_000, proxyTimeout: 10_000 });
+ * const router = new RuntimeRouter(store, { cacheTTL: 300, proxyTimeout: 30_000 });
  * Deno.serve(async (req) => (await router.handleRequest("fn1", req)) ?? new Response("own code"));
  * ```
  */
@@ -114,18 +110,46 @@ export class RuntimeRouter {
   #authHooks: Record<string, AuthHook>;
   #now: () => number;
   #breakers = new Map<string, CircuitBreaker>();
-  #buckets = new Map<string, TokenBucket>();
+  #responseCaches = new Map<string, ResponseCache>();
+  #bodyHooks: Record<string, BodyTransform>;
+  #maxBody: number;
+  #metrics: GatewayMetrics | undefined;
+  #runner: PlanRunner;
 
   /**
    * Creates a router over a route store.
    *
    * @param store Where route tables are read.
-   * @param options Cache TTL, timeouts and hooks.
+   * @param options Cache TTL (seconds), proxy timeout (milliseconds) and hooks.
+   * @throws {TypeError} When `store` has no `getRoutes` or an option has the wrong type.
    * @throws {RangeError} For a negative TTL or timeout.
    */
   constructor(store: RouteStore, options: RuntimeRouterOptions = {}) {
+    if (typeof (store as Partial<RouteStore>)?.getRoutes !== "function") {
+      throw new TypeError(
+        `RuntimeRouter needs a route store with getRoutes(id) (e.g. a MemoryRouteStore), got ${
+          describe(store)
+        }`,
+      );
+    }
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`RuntimeRouter options must be an object, got ${describe(options)}`);
+    }
+    for (const name of ["cacheTTL", "proxyTimeout", "maxTransformBody"] as const) {
+      const v = options[name];
+      if (v !== undefined && typeof v !== "number") {
+        throw new TypeError(`Option "${name}" must be a number, got ${describe(v)}`);
+      }
+    }
+    const ttl = options.cacheTTL ?? 300;
+    if (!(ttl >= 0)) throw new RangeError(`Option "cacheTTL" must be ≥ 0 seconds, got ${ttl}`);
     this.#now = options.now ?? (() => performance.now());
     this.#authHooks = options.authHooks ?? {};
+    this.#bodyHooks = options.bodyTransforms ?? {};
+    this.#maxBody = options.maxTransformBody ?? 1_048_576;
+    if (options.metrics !== false) {
+      this.#metrics = new GatewayMetrics(() => this.#breakerStates());
+    }
     this.#proxy = new RequestProxy({
       timeout: options.proxyTimeout ?? 30_000,
       trustedHops: options.trustedHops,
@@ -135,6 +159,7 @@ export class RuntimeRouter {
       upgradeWebSocket: options.upgradeWebSocket,
       actors: options.actors,
     });
+    this.#runner = new PlanRunner(this.#proxy, this.#now, this.#maxBody);
     this.#cache = new RouteCache(async (id) => {
       let table: RouteTable | null;
       try {
@@ -146,8 +171,8 @@ export class RuntimeRouter {
           { status: 503, public: true, metadata: { functionId: id }, cause: err },
         );
       }
-      return table === null ? null : this.#compile(table);
-    }, { ttl: options.cacheTTL, now: this.#now });
+      return table === null ? null : this.#compile(table, id);
+    }, { ttl: ttl * 1000, now: this.#now });
   }
 
   /**
@@ -178,19 +203,77 @@ export class RuntimeRouter {
   }
 
   /**
-   * Checks that a table compiles with this router's settings (auth hook names
-   * included), e.g. before storing it.
+   * The design's statistics: the table cache (`cache.size`, `cache.ttl` in
+   * milliseconds, hits, misses, loads) and the traffic per route and per
+   * target (empty when `metrics: false`).
+   *
+   * @returns A snapshot.
+   */
+  getStats(): RouterStats {
+    const traffic = this.#metrics?.snapshot() ?? { routes: {}, targets: {} };
+    return { cache: this.#cache.stats(), ...traffic };
+  }
+
+  /**
+   * The traffic counters in the Prometheus text format (0.0.4): requests by
+   * status class, latency histograms, upstream errors by kind, rate-limit
+   * refusals and cache results per function, route and target, and breaker
+   * states per target. A server's `/metrics` includes them for a router made
+   * by `server.gateway()`.
+   *
+   * @returns The exposition text (only `# HELP` lines when `metrics: false`).
+   */
+  metrics(): string {
+    return (this.#metrics ?? new GatewayMetrics()).render();
+  }
+
+  /**
+   * Drops a function's cached table, so the next request reads the store.
+   *
+   * @param functionId The function id.
+   * @returns Whether something was dropped.
+   * @throws {TypeError} When `functionId` is not a string.
+   */
+  invalidateCache(functionId: string): boolean {
+    checkId("invalidateCache()", functionId);
+    return this.#cache.invalidate(functionId);
+  }
+
+  /** Drops every cached table and every cached response. */
+  clearCache(): void {
+    this.#cache.clear();
+    for (const c of this.#responseCaches.values()) c.clear();
+  }
+
+  /**
+   * Removes expired tables from the cache.
+   *
+   * @returns How many entries were removed.
+   */
+  cleanup(): number {
+    return this.#cache.cleanup();
+  }
+
+  /**
+   * Checks that a table compiles with this router's settings (auth hook and
+   * body transform names included), e.g. before storing it.
    *
    * @param table The route table.
    * @throws {SwitchyardError} `invalid_route_table`, `invalid_route_target`,
-   * `invalid_route_pattern`, `duplicate_route` or `unknown_auth_hook` (400).
+   * `invalid_route_pattern`, `duplicate_route`, `unknown_auth_hook`,
+   * `invalid_route_transform` or `unknown_body_transform` (400).
    */
   validate(table: RouteTable): void {
-    this.#compile(table);
+    this.#compile(table, "");
   }
 
-  #compile(table: RouteTable): RouteMatcher<Plan> {
+  #breakerStates(): [string, CircuitBreaker["state"]][] {
+    return [...this.#breakers].map(([key, b]) => [key.slice(0, key.indexOf("\u0000")), b.state]);
+  }
+
+  #compile(table: RouteTable, functionId: string): RouteMatcher<Plan> {
     const specs = parseRouteTable(table);
+    const metrics = functionId === "" ? undefined : this.#metrics;
     return new RouteMatcher(specs.map((spec) => {
       const auth = spec.auth === undefined ? undefined : this.#authHooks[spec.auth];
       if (spec.auth !== undefined && auth === undefined) {
@@ -202,10 +285,21 @@ export class RuntimeRouter {
         );
       }
       const targets = spec.targets.map((t) => ({
-        target: { parsed: parseTarget(t.url), breaker: this.#breaker(t.url, spec) },
+        target: {
+          parsed: parseTarget(t.url),
+          breaker: this.#breaker(t.url, spec),
+          cell: metrics?.cell(functionId, spec.id, t.url),
+        },
         weight: t.weight,
       }));
-      const simple = targets.length === 1 && !spec.retries && !spec.rateLimit && !auth
+      const transform = spec.transform === undefined
+        ? undefined
+        : new RouteTransform(spec.id, spec.transform, {
+          params: patternParams(spec.pattern),
+          hooks: this.#bodyHooks,
+        });
+      const simple = targets.length === 1 && !spec.retries && !spec.rateLimit && !auth &&
+          transform === undefined && spec.cache === undefined
         ? targets[0]!.target
         : undefined;
       return {
@@ -213,14 +307,29 @@ export class RuntimeRouter {
         methods: spec.methods,
         headers: spec.headers,
         data: {
+          functionId,
           spec,
           pool: new TargetPool(targets, spec.balance),
-          label: spec.targets.map((t) => t.url).join(", "),
+          targets: targets.map((t) => t.target.parsed),
           auth,
           simple,
+          transform,
+          cache: spec.cache === undefined ? undefined : this.#responseCache(functionId, spec),
+          cell: metrics?.cell(functionId, spec.id, ""),
         },
       };
     }));
+  }
+
+  #responseCache(functionId: string, spec: RouteSpec): ResponseCache {
+    // Kept per function, route and policy, so entries survive table reloads.
+    const key = `${functionId}\u0000${spec.id}\u0000${JSON.stringify(spec.cache)}`;
+    let c = this.#responseCaches.get(key);
+    if (c === undefined) {
+      c = new ResponseCache(spec.cache!, this.#now);
+      if (functionId !== "") this.#responseCaches.set(key, c);
+    }
+    return c;
   }
 
   #breaker(url: string, spec: RouteSpec): CircuitBreaker | undefined {
@@ -244,6 +353,8 @@ export class RuntimeRouter {
    * @param options The path to match and the client address.
    * @returns The response, or `null` when the function has no active routes or
    * none matches (the caller then runs the function's own code).
+   * @throws {TypeError} (as a rejection) When `functionId` is not a string or
+   * `request` is not a `Request`.
    * @throws {SwitchyardError} `route_store_unavailable` (503) when the store
    * fails; a compile error (400) when the stored table is invalid.
    */
@@ -252,12 +363,17 @@ export class RuntimeRouter {
     request: Request,
     options: HandleRequestOptions = {},
   ): Promise<Response | null> {
-    const matcher = this.#cache.peek(functionId);
-    if (matcher === undefined) {
-      return this.#cache.get(functionId).then((m) => this.#route(m, functionId, request, options));
-    }
     try {
-      return this.#route(matcher, functionId, request, options);
+      checkId("handleRequest()", functionId);
+      checkRequest("handleRequest()", request);
+      if (typeof options !== "object" || options === null) {
+        throw new TypeError(`handleRequest() options must be an object, got ${describe(options)}`);
+      }
+      const matcher = this.#cache.peek(functionId);
+      if (matcher === undefined) {
+        return this.#cache.get(functionId).then((m) => this.#route(m, request, options));
+      }
+      return this.#route(matcher, request, options);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -266,124 +382,37 @@ export class RuntimeRouter {
   /** Routes with a table at hand; a plain route is proxied without an `await` of its own. */
   #route(
     matcher: RouteMatcher<Plan> | null,
-    functionId: string,
     request: Request,
     options: HandleRequestOptions,
   ): Promise<Response | null> {
     if (matcher === null) return NONE;
     const url = requestUrlParts(request.url);
-    const m = matcher.match(options.path ?? url.pathname, request);
+    const path = options.path ?? url.pathname;
+    const m = matcher.match(path, request);
     if (m === null) return NONE;
     const plan = m.route.data;
     const simple = plan.simple;
     if (simple !== undefined && simple.breaker === undefined) {
-      return this.#proxy.forward(request, {
+      const forward = {
         target: simple.parsed,
         remainder: m.remainder,
         timeout: plan.spec.timeout,
         clientAddress: options.clientAddress,
         url,
-      });
+      };
+      const cell = simple.cell;
+      if (cell === undefined) return this.#proxy.forward(request, forward);
+      const t0 = this.#now();
+      return this.#proxy.attempt(request, forward).then((o) => this.#runner.settle(o, cell, t0));
     }
-    return this.#guarded(functionId, request, plan, m.params, m.remainder, url, options);
-  }
-
-  /** Auth hook, rate limit, then the attempts with balancing, breakers and retries. */
-  async #guarded(
-    functionId: string,
-    request: Request,
-    plan: Plan,
-    params: Record<string, string>,
-    remainder: string | undefined,
-    url: RequestUrlParts,
-    options: HandleRequestOptions,
-  ): Promise<Response> {
-    if (plan.auth !== undefined) {
-      const answer = await plan.auth(request, {
-        functionId,
-        pattern: plan.spec.pattern,
-        params,
-      });
-      if (answer instanceof Response) return answer;
-    }
-    const rl = plan.spec.rateLimit;
-    if (rl !== undefined) {
-      const wait = this.#bucket(functionId, plan.spec, options.clientAddress).take();
-      if (wait > 0) {
-        return proxyErrorResponse(
-          429,
-          "rate_limited",
-          `Route "${plan.spec.id}" allows ${rl.limit} requests per ${rl.window} ms`,
-          plan.label,
-          { "retry-after": String(Math.max(1, Math.ceil(wait / 1000))) },
-        );
-      }
-    }
-    return this.#send(request, plan, remainder, url, options.clientAddress);
-  }
-
-  #bucket(functionId: string, spec: RouteSpec, client: string | undefined): TokenBucket {
-    const rl = spec.rateLimit!;
-    const key = `${functionId}\u0000${spec.id}\u0000${rl.by === "client" ? client ?? "" : ""}`;
-    let b = this.#buckets.get(key);
-    if (b === undefined) {
-      if (this.#buckets.size >= MAX_BUCKETS) {
-        // Forget full buckets first (nothing is lost), then the oldest.
-        for (const [k, v] of this.#buckets) if (v.full) this.#buckets.delete(k);
-        if (this.#buckets.size >= MAX_BUCKETS) {
-          this.#buckets.delete(this.#buckets.keys().next().value!);
-        }
-      }
-      b = new TokenBucket({ ...rl, now: this.#now });
-      this.#buckets.set(key, b);
-    }
-    return b;
-  }
-
-  async #send(
-    request: Request,
-    plan: Plan,
-    remainder: string | undefined,
-    url: RequestUrlParts,
-    clientAddress: string | undefined,
-  ): Promise<Response> {
-    const retry = plan.spec.retries;
-    // A body is a stream that can be sent once; non-idempotent methods never repeat.
-    const method = request.method;
-    const attempts = retry !== undefined && IDEMPOTENT.has(method) &&
-        (method === "GET" || method === "HEAD" || request.body === null)
-      ? 1 + retry.attempts
-      : 1;
-    const retryOn = retry?.on ?? [502, 503, 504];
-    const tried = new Set<Target>();
-    for (let i = 0;; i++) {
-      const target = plan.pool.pick((t) => t.breaker === undefined || t.breaker.allow(), tried);
-      if (target === undefined) {
-        return proxyErrorResponse(
-          503,
-          "circuit_open",
-          `Every target of route "${plan.spec.id}" is failing`,
-          plan.label,
-        );
-      }
-      tried.add(target);
-      const outcome = await this.#proxy.attempt(request, {
-        target: target.parsed,
-        remainder,
-        timeout: plan.spec.timeout,
-        clientAddress,
-        url,
-      });
-      const failed = !outcome.ok || retryOn.includes(outcome.response.status);
-      target.breaker?.record(!failed);
-      if (!failed || i + 1 >= attempts) {
-        return outcome.ok ? outcome.response : failureResponse(outcome);
-      }
-      // Nothing has been sent to the client yet: drop this answer and try again.
-      if (outcome.ok) await outcome.response.body?.cancel();
-      const base = Math.min(retry!.maxBackoff, retry!.backoff * 2 ** i);
-      const delay = base / 2 + Math.random() * base / 2;
-      if (delay > 0) await new Promise<void>((resolve) => deadlines.add(delay, resolve));
-    }
+    return this.#runner.run({
+      request,
+      plan,
+      path,
+      params: m.params,
+      remainder: m.remainder,
+      url,
+      clientAddress: options.clientAddress,
+    });
   }
 }

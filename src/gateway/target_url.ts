@@ -121,8 +121,10 @@ const ENCODED_SEPARATOR = /%(?:2f|5c)|%25(?:2e|2f|5c)/i;
 
 /**
  * Whether a wildcard remainder stays inside the target prefix: no `.` or `..`
- * segment (also percent-encoded), no `\`, no encoded `/` or `\` (`%2F`,
- * `%5C`), and none of those encoded twice (`%252F`).
+ * segment (also percent-encoded, and also before a `;` path parameter, as in
+ * `..;` or `%2e%2e;x=1`, which Tomcat, Jetty and Spring upstreams read as
+ * `..`), no `\`, no encoded `/` or `\` (`%2F`, `%5C`), and none of those
+ * encoded twice (`%252F`).
  *
  * @param remainder The remainder from {@linkcode RouteMatch}, still percent-encoded.
  * @returns `true` when it is safe to append.
@@ -133,7 +135,9 @@ export function isSafeRemainder(remainder: string): boolean {
   }
   if (remainder.indexOf("\\") !== -1 || ENCODED_SEPARATOR.test(remainder)) return false;
   for (const seg of remainder.split("/")) {
-    if (seg.length <= 6 && seg !== "" && DOT_SEGMENT.test(seg)) return false;
+    const semi = seg.indexOf(";");
+    const name = semi === -1 ? seg : seg.slice(0, semi);
+    if (name.length <= 6 && name !== "" && DOT_SEGMENT.test(name)) return false;
   }
   return true;
 }

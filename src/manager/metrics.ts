@@ -64,8 +64,6 @@ export interface MetricsGauges {
   connectionsOpen(): number;
   /** Messages waiting in mailboxes of the message router. */
   mailboxDepth(): number;
-  /** More exposition text (the gateway's metrics), or an empty string. */
-  extra(): string;
 }
 
 /** Counters of one server. */
@@ -75,6 +73,16 @@ export class Metrics {
   #writes = { ok: 0, error: 0, bytes: 0, latency: new Histogram() };
   #sockets = 0;
   #gauges: MetricsGauges | undefined;
+  #sources: (() => string)[] = [];
+
+  /**
+   * Adds a source of more exposition text (a mounted gateway's `metrics()`).
+   *
+   * @param render Returns Prometheus text ending with a newline.
+   */
+  include(render: () => string): void {
+    this.#sources.push(render);
+  }
 
   /**
    * Connects the gauges read at render time.
@@ -195,7 +203,6 @@ export class Metrics {
         `switchyard_mailbox_depth ${g.mailboxDepth()}`,
       );
     }
-    const extra = g?.extra() ?? "";
-    return out.join("\n") + "\n" + extra;
+    return out.join("\n") + "\n" + this.#sources.map((render) => render()).join("");
   }
 }

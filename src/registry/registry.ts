@@ -23,6 +23,9 @@ import { InlineClientDriver } from "./inline_driver.ts";
 import { MessageRouter } from "../messaging/message_router.ts";
 import type { ServerMessagingOptions } from "../messaging/types.ts";
 import { Metrics } from "../manager/metrics.ts";
+import { RuntimeRouter, type RuntimeRouterOptions } from "../gateway/runtime_router.ts";
+import type { RouteStore } from "../gateway/route_store.ts";
+import { serverActorFetcher } from "../gateway/server_actor_fetcher.ts";
 
 /** Options of {@linkcode Registry.createServer}. */
 export interface ServerOptions {
@@ -90,6 +93,16 @@ export interface Server<R extends Registry = Registry> {
   readonly manager: ManagerDriver;
   /** The message router: every running actor is registered under its actor id. */
   readonly messaging: MessageRouter;
+  /**
+   * Creates a route proxy whose `actor://` targets reach this server's actors
+   * through its public path (so `onAuth` runs as for an outside request), and
+   * whose metrics this server's `/metrics` includes.
+   *
+   * @param store Where route tables are read.
+   * @param options Router options (`actors` is set by the server).
+   * @returns The router.
+   */
+  gateway(store: RouteStore, options?: Omit<RuntimeRouterOptions, "actors">): RuntimeRouter;
   /** Stops every actor (state flushed) and the driver. */
   shutdown(): Promise<void>;
 }
@@ -265,16 +278,25 @@ function createServer<R extends Registry>(
       return n;
     },
     mailboxDepth: () => messaging.stats.queued,
-    extra: () => "",
   });
   const client = late.client = createClientWithDriver<R>(
     new InlineClientDriver(dispatch, { hasActorType: has }),
   );
+  const fetch = (request: Request, env?: unknown) =>
+    router.fetch(request, env as { upgradeWebSocket?: Upgrader });
   return {
-    fetch: (request, env) => router.fetch(request, env as { upgradeWebSocket?: Upgrader }),
+    fetch,
     client,
     manager,
     messaging,
+    gateway(store, gatewayOptions) {
+      const gw = new RuntimeRouter(store, {
+        ...gatewayOptions,
+        actors: serverActorFetcher((request) => fetch(request)),
+      });
+      metrics.include(() => gw.metrics());
+      return gw;
+    },
     async shutdown() {
       await client.dispose();
       await manager.shutdown();

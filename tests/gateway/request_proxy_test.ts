@@ -173,12 +173,15 @@ Deno.test("forward() answers 504 within the timeout when the upstream is slow", 
 Deno.test("forward() answers 502 for a refused connection and 500 for other failures", async () => {
   const port = closedPort();
   const target = `http://127.0.0.1:${port}`;
-  const res = await new RequestProxy().forward(new Request("http://gw.test/"), { target });
+  const res = await new RequestProxy().forward(new Request("http://gw.test/orders/7?x=1"), {
+    target,
+    remainder: "/orders/7",
+  });
   assert.equal(res.status, 502);
   assert.deepEqual(await res.json(), {
-    error: `Upstream "${target}" is unreachable`,
+    error: `Upstream "${target}/orders/7" is unreachable`,
     code: "upstream_unreachable",
-    target,
+    target: `${target}/orders/7`,
   });
   const broken = new RequestProxy({ fetch: () => Promise.reject(new Error("boom")) });
   const res2 = await broken.forward(new Request("http://gw.test/"), { target });

@@ -72,6 +72,26 @@ Deno.test("the plain table form routes by service, with an exact path overriding
   }
 });
 
+Deno.test("a dot-segment with a path parameter (..;) never reaches the upstream", async () => {
+  const up = upstreams(1);
+  try {
+    const { router: r } = router({ fn: { "/api/*": `${up.urls[0]}/v1` } });
+    for (
+      const path of ["/api/..;/secret", "/api/%2e%2e;/secret", "/api/..;x=1/secret", "/api/.;/x"]
+    ) {
+      const res = await get(r, "fn", path);
+      assert.equal(res!.status, 400, path);
+      assert.equal((await res!.json()).code, "path_escape", path);
+    }
+    assert.deepEqual(up.hits[0], []);
+    const fine = await get(r, "fn", "/api/a;b=1/c");
+    assert.equal(fine!.status, 200);
+    await fine!.body?.cancel();
+  } finally {
+    await up.close();
+  }
+});
+
 Deno.test("routes by environment with header variants and method keys", async () => {
   const up = upstreams(3);
   try {
@@ -172,7 +192,7 @@ Deno.test("a circuit breaker opens on failures, answers 503 fast, and a probe cl
     assert.deepEqual(await open!.json(), {
       error: 'Every target of route "/*" is failing',
       code: "circuit_open",
-      target,
+      target: `${target}/`,
     });
     assert.equal(up.hits[0]!.length, 2, "an open breaker does not reach the upstream");
     status = 200;

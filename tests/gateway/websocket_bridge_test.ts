@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { socketPair } from "../../src/common/socket.ts";
 import { bridgeSockets, sendableCloseCode } from "../../src/gateway/websocket_bridge.ts";
+import { RequestProxy } from "../../src/gateway/request_proxy.ts";
+import { serve } from "./_helpers.ts";
 
 Deno.test("sendableCloseCode() maps reserved codes to ones that can be sent", () => {
   assert.equal(sendableCloseCode(1005), 1000);
@@ -25,4 +27,27 @@ Deno.test("bridgeSockets() relays frames both ways and the close code", async ()
   );
   backend.close(4100, "bye");
   assert.deepEqual(await closed, [4100, "bye"]);
+});
+
+Deno.test("a proxied WebSocket offers the upstream every sub-protocol the client offered", async () => {
+  const offered = Promise.withResolvers<string | null>();
+  const upstream = serve((req) => {
+    offered.resolve(req.headers.get("sec-websocket-protocol"));
+    const { socket, response } = Deno.upgradeWebSocket(req, { protocol: "v2.chat" });
+    socket.onopen = () => socket.close(1000, "done");
+    return response;
+  });
+  const proxy = new RequestProxy({ upgradeWebSocket: (req, o) => Deno.upgradeWebSocket(req, o) });
+  const gateway = serve((req) => proxy.forward(req, { target: upstream.url }));
+  try {
+    const ws = new WebSocket(gateway.url.replace("http", "ws"), ["v1.chat", "v2.chat", "x"]);
+    const closed = new Promise((r) => ws.onclose = r);
+    await new Promise((r) => ws.onopen = r);
+    assert.equal(await offered.promise, "v1.chat, v2.chat, x");
+    assert.equal(ws.protocol, "v2.chat");
+    await closed;
+  } finally {
+    await gateway.close();
+    await upstream.close();
+  }
 });

@@ -105,6 +105,31 @@ test("Node picks nodeTransport by default", () => {
   assert.equal(nodeTransportAvailable(), true);
 });
 
+test("the default Node transport sends through the undici package's global dispatcher", async () => {
+  const undici = await import("undici");
+  const previous = undici.getGlobalDispatcher();
+  let dispatched = 0;
+  const agent = new undici.Agent();
+  undici.setGlobalDispatcher(
+    agent.compose((dispatch) => (opts, handler) => (dispatched++, dispatch(opts, handler))),
+  );
+  try {
+    const up = await upstream(echo);
+    const res = await nodeTransport().send(`${up}/x`, {
+      method: "GET",
+      headers: [],
+      body: null,
+      timeout: 5000,
+    });
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+    assert.equal(dispatched, 1);
+  } finally {
+    undici.setGlobalDispatcher(previous);
+    await agent.close();
+  }
+});
+
 test("request fields: hop-by-hop and Connection-named removed, X-Forwarded-* set, Expect dropped", async () => {
   const gw = await gateway(await upstream(echo));
   const res = await raw(
@@ -294,9 +319,9 @@ test("a slow upstream answers 504 within the timeout, a closed port 502", async 
   const refused = await new RequestProxy().forward(new Request("http://gw.test/"), { target });
   assert.equal(refused.status, 502);
   assert.deepEqual(await refused.json(), {
-    error: `Upstream "${target}" is unreachable`,
+    error: `Upstream "${target}/" is unreachable`,
     code: "upstream_unreachable",
-    target,
+    target: `${target}/`,
   });
 });
 
