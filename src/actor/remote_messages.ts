@@ -6,7 +6,7 @@
  * @module
  */
 import { publicError } from "../common/errors.ts";
-import { handlerFailed } from "../messaging/_errors.ts";
+import { handlerFailed } from "../messaging/messaging_errors.ts";
 import type { RemoteMessageBody } from "../protocol/messages.ts";
 import type { ActorInstance } from "./instance.ts";
 

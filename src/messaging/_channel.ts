@@ -4,7 +4,7 @@
  * @module
  */
 import type { SwitchyardError } from "../common/errors.ts";
-import { channelNotFound, handlerFailed, mailboxFull } from "./_errors.ts";
+import { channelNotFound, handlerFailed, mailboxFull } from "./messaging_errors.ts";
 import type { Mailbox } from "./_mailbox.ts";
 import type { Channel, MessageHandlers } from "./types.ts";
 

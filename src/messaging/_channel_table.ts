@@ -23,7 +23,7 @@ import {
   handlerFailed,
   mailboxFull,
   notAParticipant,
-} from "./_errors.ts";
+} from "./messaging_errors.ts";
 import { CLOSE, type Mailbox } from "./_mailbox.ts";
 import type { Reply } from "./_reply.ts";
 import type { DeadLetter } from "./types.ts";

@@ -11,7 +11,7 @@ import { type Deadline, deadlines } from "../common/deadlines.ts";
 import type { SwitchyardError } from "../common/errors.ts";
 import { isThenable } from "../common/thenable.ts";
 import type { ChannelEnd, EndList } from "./_channel.ts";
-import { actorStopped, handlerFailed, handlerTimedOut } from "./_errors.ts";
+import { actorStopped, handlerFailed, handlerTimedOut } from "./messaging_errors.ts";
 import {
   CHANNEL_MESSAGE,
   failReply,

@@ -8,7 +8,7 @@
 import type { SwitchyardError } from "../common/errors.ts";
 import { isThenable } from "../common/thenable.ts";
 import { type ChannelEnd, FULL } from "./_channel.ts";
-import { channelNotFound, channelRejected, handlerFailed } from "./_errors.ts";
+import { channelNotFound, channelRejected, handlerFailed } from "./messaging_errors.ts";
 import type { Mailbox } from "./_mailbox.ts";
 import { Reply } from "./_reply.ts";
 import type { DeadLetter, MessageHandlers } from "./types.ts";

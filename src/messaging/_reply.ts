@@ -5,7 +5,7 @@
  */
 import { type Deadline, deadlines } from "../common/deadlines.ts";
 import type { ChannelEnd } from "./_channel.ts";
-import { requestTimedOut } from "./_errors.ts";
+import { requestTimedOut } from "./messaging_errors.ts";
 
 /**
  * A queued request or channel open: what the handler needs and the caller's

@@ -5,7 +5,7 @@
  */
 import type { SwitchyardError } from "../common/errors.ts";
 import { ChannelTable } from "./_channel_table.ts";
-import { actorNotFound, actorStopped, handlerFailed, mailboxFull } from "./_errors.ts";
+import { actorNotFound, actorStopped, handlerFailed, mailboxFull } from "./messaging_errors.ts";
 import { Mailbox, type MailboxHost } from "./_mailbox.ts";
 import { DeadlineBatcher, Reply } from "./_reply.ts";
 import type {
