@@ -160,10 +160,10 @@ export class ActorInstance implements LoadedActor {
     if (def.createVars) this.vars = await def.createVars(ctx);
     if (!stored) {
       if (def.onCreate) await def.onCreate(ctx, record.input);
-      // The first save joins the first action's save (one encode, not two);
-      // a `durable` actor still waits for it.
+      // The first save joins the first action's save (one encode, one commit):
+      // the state stays marked, so the first call on a `durable` actor, even
+      // one that changes nothing, is answered only once the state is written.
       store.dirty = true;
-      if (this.#durable) await this.saveNow();
     } else if (def.onWake) await def.onWake(ctx);
     if (def.onStart) await def.onStart(ctx);
     this.#status = "running";
