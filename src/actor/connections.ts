@@ -52,8 +52,8 @@ export interface OpenRequest {
 }
 
 function errorMessage(err: unknown, id?: number): ServerMessage {
-  const { body } = toErrorBody(err);
-  const msg: ServerMessage = { t: "error", code: body.code, message: body.message };
+  const { body, status } = toErrorBody(err);
+  const msg: ServerMessage = { t: "error", code: body.code, message: body.message, status };
   if (id !== undefined) msg.id = id;
   if (body.metadata !== undefined) msg.metadata = body.metadata;
   return msg;

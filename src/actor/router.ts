@@ -278,6 +278,7 @@ export function createActorRouter(options: ActorRouterOptions): ActorRouter {
               t: "error",
               code: "message_too_large",
               message: `Message is larger than ${maxMessageSize} bytes`,
+              status: 413,
             }),
           );
           s.close(CLOSE_TOO_LARGE, "message_too_large");

@@ -322,7 +322,8 @@ export class ActorConnection {
       case "result":
         return void this.#calls.settle(msg.id, { output: msg.output });
       case "error": {
-        const error = fromErrorBody(msg, 400);
+        // The status the same error has over HTTP; 400 from servers that do not send it.
+        const error = fromErrorBody(msg, typeof msg.status === "number" ? msg.status : 400);
         if (this.#calls.settle(msg.id, { error })) return;
         this.#lastError = error;
         this.#emitError(error);

@@ -16,8 +16,9 @@
  * - `{ t: "init", connId, token, resumed, seq }` — first message; `seq` is the
  *   last event sequence number sent to this connection (0 when new);
  * - `{ t: "result", id, output }`;
- * - `{ t: "error", id?, code, message, metadata? }` — with `id`: that action
- *   failed; without: a protocol error about the connection;
+ * - `{ t: "error", id?, code, message, status, metadata? }` — with `id`: that
+ *   action failed; without: a protocol error about the connection. `status`
+ *   is the HTTP status the same error has over HTTP (`forbidden`: 403);
  * - `{ t: "event", seq, name, args }` — `seq` grows with every event of the
  *   actor; a connection sees the subsequence it subscribed to, in order;
  * - `{ t: "gap", after, upTo }` — on a resume, events with `after < seq ≤ upTo`
@@ -67,7 +68,14 @@ export type ClientMessage =
 export type ServerMessage =
   | { t: "init"; connId: string; token: string; resumed: boolean; seq: number }
   | { t: "result"; id: number; output: unknown }
-  | { t: "error"; id?: number; code: string; message: string; metadata?: unknown }
+  | {
+    t: "error";
+    id?: number;
+    code: string;
+    message: string;
+    status?: number;
+    metadata?: unknown;
+  }
   | EventMessage
   | { t: "gap"; after: number; upTo: number }
   | { t: "ping"; id?: number }

@@ -56,6 +56,17 @@ export const authCases: SuiteGroup = {
       },
     },
     {
+      name: "a refusal has one code and one status over HTTP and over a connection",
+      kinds: REMOTE,
+      async fn({ client, key }) {
+        const handle = client.internal.getOrCreate(key());
+        const overHttp = await rejectsWith(handle.ping(), "forbidden");
+        const overConnection = await rejectsWith(handle.connect().ready(), "forbidden");
+        assert.equal(overHttp.status, 403);
+        assert.equal(overConnection.status, 403);
+      },
+    },
+    {
       name: "an actor without onAuth is not reachable from outside",
       kinds: REMOTE,
       async fn({ client, key }) {
