@@ -5,8 +5,8 @@
  *
  *     npm install && npm run demo                 # http://127.0.0.1:8080
  *     PORT=0 npm run demo                         # a free port, printed
- *     npm run demo -- --memory                    # force the memory driver
- *     npm run demo -- --state-file=path/demo.kv   # where a persistent driver keeps state
+ *     npm run demo -- --memory                    # the memory driver: nothing survives a restart
+ *     npm run demo -- --state-file=path/demo.kv   # where the kv driver keeps state
  *
  * Environment: `PORT` (default 8080, `0` for a free one), `HOST` (default
  * 127.0.0.1), `DEMO_STATE_FILE` (like `--state-file`). It prints
@@ -18,6 +18,7 @@
 import { parseArgs } from "node:util";
 import type { DriverFactory } from "../mod.ts";
 import { memoryDriver } from "../drivers/memory.ts";
+import { kvDriver } from "../drivers/kv.ts";
 import { registry } from "./actors.ts";
 import { bundleApp } from "./demo/bundle.ts";
 import { createDemoHandler, readAssets } from "./demo/demo_app.ts";
@@ -47,25 +48,22 @@ export interface DriverChoice {
 }
 
 /**
- * Chooses the demo's driver. `--memory` always gives the memory driver,
- * which keeps nothing across restarts.
- *
- * THE DEFAULT DRIVER IS CHOSEN HERE. To keep state in `choice.stateFile`,
- * replace the last line with a persistent driver, e.g.
- *
- * ```ts ignore
- * await Deno.mkdir(dirname(choice.stateFile), { recursive: true });
- * return { factory: await kvDriver({ path: choice.stateFile }), persistent: true, label: "kv" };
- * ```
+ * Chooses the demo's driver: the kv driver on `choice.stateFile` (its folder
+ * is created), so the counter, the chat and the direct messages survive a
+ * restart; `--memory` gives the memory driver, which keeps nothing.
  *
  * @param choice The command line's choice.
  * @returns The driver.
  */
-export function createDriver(choice: DriverChoice): Promise<DemoDriver> {
-  if (choice.memory) {
-    return Promise.resolve({ factory: memoryDriver(), persistent: false, label: "memory" });
-  }
-  return Promise.resolve({ factory: memoryDriver(), persistent: false, label: "memory" });
+export async function createDriver(choice: DriverChoice): Promise<DemoDriver> {
+  if (choice.memory) return { factory: memoryDriver(), persistent: false, label: "memory" };
+  const slash = choice.stateFile.lastIndexOf("/");
+  if (slash > 0) await Deno.mkdir(choice.stateFile.slice(0, slash), { recursive: true });
+  return {
+    factory: await kvDriver({ path: choice.stateFile }),
+    persistent: true,
+    label: `kv (${choice.stateFile})`,
+  };
 }
 
 /** A running demo. */
