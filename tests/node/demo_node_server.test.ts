@@ -7,6 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { once } from "node:events";
 import { after, before, test } from "node:test";
 import { createClient } from "../../src/client/mod.ts";
@@ -14,6 +17,7 @@ import type { registry } from "../../examples/actors.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
+const stateDir = mkdtempSync(join(tmpdir(), "switchyard-node-demo-"));
 let child: ChildProcess;
 let base: string;
 let output = "";
@@ -21,7 +25,7 @@ let output = "";
 before(async () => {
   child = spawn(process.execPath, ["examples/node_server.ts"], {
     cwd: ROOT,
-    env: { ...process.env, PORT: "0" },
+    env: { ...process.env, PORT: "0", DEMO_STATE_FILE: join(stateDir, "demo.kv") },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const listening = new Promise<string>((resolve, reject) => {
@@ -46,6 +50,7 @@ after(async () => {
     child.kill("SIGTERM");
     await exited;
   }
+  rmSync(stateDir, { recursive: true, force: true });
 });
 
 function call(actor: string, key: string[], action: string, args: unknown[]) {
