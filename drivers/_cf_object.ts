@@ -13,6 +13,7 @@
  */
 import { ActorDefinition } from "../src/actor/definition.ts";
 import type { ActorInstance } from "../src/actor/instance.ts";
+import { deadlines } from "../src/common/deadlines.ts";
 import { decodeCbor } from "../src/common/encoding.ts";
 import { readBody } from "../src/common/body.ts";
 import { actorNotFound, HEADER_ACTOR_ID, type LoadedActor } from "../src/driver/mod.ts";
@@ -28,7 +29,12 @@ import {
   recordResponse,
 } from "./_cf_driver.ts";
 import { restoreConnections, trackConnection } from "./_cf_hibernation.ts";
-import { HibernatingSocket, newWebSocketPair, upgradeResponse } from "./_cf_sockets.ts";
+import {
+  HibernatingSocket,
+  newWebSocketPair,
+  replyToClose,
+  upgradeResponse,
+} from "./_cf_sockets.ts";
 import type { DurableObjectStateLike, WorkersWebSocketLike } from "./_cf_types.ts";
 
 /** What the handler's options give every object. */
@@ -84,6 +90,7 @@ export function actorObjectClass(setup: ObjectSetup): ActorDurableObjectClass {
     #sockets = new WeakMap<WorkersWebSocketLike, HibernatingSocket>();
 
     constructor(state: DurableObjectStateLike, env: unknown) {
+      deadlines.ownTimers = true; // see createHandler
       this.#state = state;
       this.#selfId = state.id.toString();
       hosted ??= hostedRegistry(setup.registry);
@@ -151,6 +158,7 @@ export function actorObjectClass(setup: ObjectSetup): ActorDurableObjectClass {
       } else {
         // Raw sockets belong to `onWebSocket`'s listeners: they keep the object in memory.
         ws.accept();
+        replyToClose(ws);
         void this.#driver.websocket(request, ws);
       }
       return upgradeResponse(client, protocol);

@@ -50,6 +50,20 @@ export function newWebSocketPair(): [WorkersWebSocketLike, WorkersWebSocketLike]
   return [pair[0]!, pair[1]!];
 }
 
+/**
+ * Completes the closing handshake when the peer starts it (the runtime
+ * leaves that to the code that accepted the socket).
+ *
+ * @param ws An accepted socket.
+ */
+export function replyToClose(ws: SocketLike): void {
+  ws.addEventListener("close", (ev) => {
+    try {
+      ws.close(ev.code === 1005 || ev.code === 1006 ? 1000 : ev.code, ev.reason);
+    } catch { /* closed */ }
+  });
+}
+
 /** A 101 response carrying the client end of a WebSocket. */
 export function upgradeResponse(client: WorkersWebSocketLike, protocol?: string): Response {
   const headers = protocol ? { "sec-websocket-protocol": protocol } : undefined;
@@ -98,6 +112,7 @@ export class UpgradeHandover implements SocketLike {
     if (this.#local) return this.#local;
     const [client, server] = newWebSocketPair();
     server.accept();
+    replyToClose(server);
     server.addEventListener("message", (ev) => this.#listeners.dispatch("message", ev));
     server.addEventListener("close", (ev) => {
       this.readyState = 3;
@@ -183,6 +198,7 @@ export function acceptedSocket(res: Response): WorkersWebSocketLike | undefined 
   const ws = (res as Response & { webSocket?: WorkersWebSocketLike | null }).webSocket;
   if (res.status !== 101 || !ws) return undefined;
   ws.accept();
+  replyToClose(ws);
   return ws;
 }
 

@@ -43,6 +43,7 @@
  *
  * @module
  */
+import { deadlines } from "../src/common/deadlines.ts";
 import { SwitchyardError } from "../src/common/errors.ts";
 import { randomToken } from "../src/common/ids.ts";
 import { errorResponse } from "../src/protocol/http.ts";
@@ -124,6 +125,8 @@ export function createHandler(
   const servers = new WeakMap<object, Server>();
 
   function serverFor(env: unknown): Server {
+    // Timers belong to the request or object that set them: none is shared between actors.
+    deadlines.ownTimers = true;
     bindingOf(env, binding);
     const key = env as object;
     let server = servers.get(key);

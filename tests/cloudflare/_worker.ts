@@ -31,11 +31,20 @@ const room = actor({
       return c.state.said.length;
     },
     said: (c) => c.state.said,
+    ask: (c, target: string, data: unknown) => c.messages.request(target, data),
     tellPeer: async (c, key: string, text: string) => {
       const client = c.client<Client<WorkerRegistry>>();
       return await client.room.getOrCreate([key]).say(text);
     },
   },
+});
+
+/** Answers message-router requests. */
+const inbox = actor({
+  onAuth: () => {},
+  state: { n: 0 },
+  onRequest: (c, data, from) => ({ echo: data, from, n: ++c.state.n }),
+  actions: { count: (c) => c.state.n },
 });
 
 /** State of any size (several storage chunks). */
@@ -51,7 +60,7 @@ const blob = actor({
   },
 });
 
-export const registry = setup({ use: { ...suite.actors, room, blob } });
+export const registry = setup({ use: { ...suite.actors, room, inbox, blob } });
 const { handler, ActorDurableObject } = createHandler(registry);
 export default handler;
 export { ActorDurableObject };

@@ -143,17 +143,21 @@ function gate(driver: ClientDriver): { driver: ClientDriver; hold(): void; relea
  * @param kind The client kind.
  * @param makeDriver Builds the driver under test.
  * @param fn The test.
+ * @param serve Where remote kinds send their requests, when a test serves
+ *   the suite's registry itself (default: a server started here).
  */
 export async function withHarness(
   kind: ClientKind,
   makeDriver: () => DriverFactory | Promise<DriverFactory>,
   fn: (ctx: SuiteContext) => Promise<void>,
+  serve?: () => string | Promise<string>,
 ): Promise<void> {
   const server = registry.createServer({ driver: await makeDriver(), logger: () => {} });
   const remote = kind in REMOTE;
   let http: Deno.HttpServer | undefined;
   let endpoint = "";
-  if (remote) {
+  if (remote && serve) endpoint = await serve();
+  else if (remote) {
     const listening = Promise.withResolvers<Deno.NetAddr>();
     http = Deno.serve(
       {

@@ -49,6 +49,13 @@ export interface DriverSuiteOptions {
   skip?: Partial<Record<Capability, string>>;
   /** Only these client kinds (default: every kind). */
   kinds?: readonly ClientKind[];
+  /**
+   * The URL remote kinds talk to, for a driver whose server runs elsewhere
+   * (another runtime serving the suite's registry from
+   * `@switchyard/core/driver/testing`'s fixtures). Without it, each test
+   * serves `makeDriver`'s server on 127.0.0.1.
+   */
+  endpoint?: () => string | Promise<string>;
 }
 
 /** Every behaviour group, in run order. */
@@ -87,7 +94,7 @@ export function runDriverSuite(
         Deno.test({
           name: `${name} ${kind}: ${group.name}: ${c.name}${why ? ` (skipped, ${why})` : ""}`,
           ignore: missing.length > 0,
-          fn: () => withHarness(kind, makeDriver, c.fn),
+          fn: () => withHarness(kind, makeDriver, c.fn, options.endpoint),
         });
       }
     }
