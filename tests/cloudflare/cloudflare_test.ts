@@ -64,7 +64,9 @@ Deno.test({
   ...WORKERD,
   fn: () =>
     withWorkerd(async (w) => {
-      const ns = await w.mf.getDurableObjectNamespace("ACTORS");
+      const ns = await w.mf.getDurableObjectNamespace("ACTORS") as unknown as {
+        idFromName(name: string): { toString(): string };
+      };
       const unused = ns.idFromName("never created").toString();
       const client = clientOf(w);
       await rejectsWith(client.counter.getForId(unused).getCount(), "actor_not_found");
