@@ -196,3 +196,23 @@ Deno.test({
       assert.equal((await fetch(`${w.url}/health`).then((r) => r.json())).code, "invalid_config");
     }, { binding: false }),
 });
+
+Deno.test({
+  name: "cloudflare: bad input gets the same coded errors as on other drivers",
+  ...WORKERD,
+  fn: () =>
+    withWorkerd(async (w) => {
+      const post = (query: string, body: string) =>
+        fetch(`${w.url}/actors/actions/increment`, {
+          method: "POST",
+          headers: { [HEADER_QUERY]: query, "content-type": "application/json" },
+          body,
+        }).then(async (r) => ({ status: r.status, code: (await r.json()).code }));
+      assert.deepEqual(await post("{not json", "{}"), { status: 400, code: "invalid_query" });
+      const query = JSON.stringify({ getOrCreateForKey: { name: "nope", key: ["a"] } });
+      assert.deepEqual(await post(query, "{}"), { status: 404, code: "actor_not_found" });
+      const counter = JSON.stringify({ getOrCreateForKey: { name: "counter", key: ["a"] } });
+      assert.equal((await post(counter, "{broken")).status, 400);
+      assert.deepEqual(await post(counter, '{"args":[2]}'), { status: 200, code: undefined });
+    }),
+});
