@@ -156,8 +156,11 @@ export function createHandler(
     } catch (err) {
       return errorResponse(err);
     }
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return await server.fetch(request);
+    const path = new URL(request.url).pathname;
+    const toActor = path === "/actors/connect/websocket" ||
+      path.startsWith("/actors/raw/websocket");
+    if (!toActor || request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return await server.fetch(request); // other upgrades (`/messages`) stay in the Worker
     }
     // The upgrade waits for onAuth and the actor, then goes to the actor's object.
     const token = randomToken();
