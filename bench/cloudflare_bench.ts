@@ -20,7 +20,7 @@
 import { memoryDriver } from "../drivers/memory.ts";
 import { createClient } from "../src/client/mod.ts";
 import { registry } from "../examples/actors.ts";
-import { bundleWorker, startWorkerd, WORKER_BUNDLE_ARGS } from "../tests/cloudflare/_workerd.ts";
+import { bundleWorker, startWorkerd, WORKER_BUNDLE_ARGS } from "../tests/cloudflare/workerd.ts";
 import { median, numberArg, rate } from "./_bench_util.ts";
 
 const RUNS = numberArg("runs", 3);

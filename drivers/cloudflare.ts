@@ -25,7 +25,7 @@
  * - **Between actors**: `c.client()` and the message router reach other
  *   actors through their objects' stubs.
  *
- * @example A Worker module
+ * @example A Worker module (its main module exports both)
  * ```ts
  * import { actor, setup } from "@switchyard/core";
  * import { createHandler } from "@switchyard/core/drivers/cloudflare";
@@ -37,8 +37,12 @@
  * });
  * const registry = setup({ use: { counter } });
  * const { handler, ActorDurableObject } = createHandler(registry);
- * export default handler;
- * export { ActorDurableObject };
+ * // In the Worker: `export default handler;` and `export { ActorDurableObject };`
+ * console.assert(typeof ActorDurableObject === "function");
+ *
+ * // Outside Workers there is no "ACTORS" binding: every request says so.
+ * const res = await handler.fetch(new Request("http://worker/health"), {});
+ * console.assert(res.status === 500 && (await res.json()).code === "invalid_config");
  * ```
  *
  * @module
@@ -125,9 +129,9 @@ export function createHandler(
   const servers = new WeakMap<object, Server>();
 
   function serverFor(env: unknown): Server {
+    bindingOf(env, binding);
     // Timers belong to the request or object that set them: none is shared between actors.
     deadlines.ownTimers = true;
-    bindingOf(env, binding);
     const key = env as object;
     let server = servers.get(key);
     if (!server) {

@@ -9,12 +9,32 @@
 import assert from "node:assert/strict";
 import { createClient } from "../../src/client/mod.ts";
 import { HEADER_QUERY } from "../../src/protocol/headers.ts";
-import { rejectsWith, waitForEvent } from "../../src/driver/testing/_helpers.ts";
-import { bundleWorker, startWorkerd, type Workerd } from "./_workerd.ts";
+import { bundleWorker, startWorkerd, type Workerd } from "./workerd.ts";
 import type { registry } from "./_worker.ts";
 
 const script = await bundleWorker("tests/cloudflare/_worker.ts");
 const WORKERD = { sanitizeOps: false, sanitizeResources: false };
+
+/** The first event `name` on a connection whose value satisfies `match`. */
+function waitForEvent<T>(
+  conn: { on(name: string, listener: (value: T) => void): () => void },
+  name: string,
+  match: (value: T) => boolean = () => true,
+): Promise<T> {
+  return new Promise((resolve) => {
+    const off = conn.on(name, (value) => {
+      if (!match(value)) return;
+      off();
+      resolve(value);
+    });
+  });
+}
+
+/** Asserts that a call rejects with a coded error. */
+async function rejectsWith(call: Promise<unknown>, code: string): Promise<void> {
+  const err = await call.then(() => undefined, (e) => e as { code?: string });
+  assert.equal(err?.code, code);
+}
 
 async function withWorkerd(
   fn: (w: Workerd) => Promise<void>,

@@ -8,7 +8,7 @@
  */
 import { memoryDriver } from "../../drivers/memory.ts";
 import { runDriverSuite } from "../../src/driver/testing/mod.ts";
-import { bundleWorker, startWorkerd } from "./_workerd.ts";
+import { bundleWorker, startWorkerd } from "./workerd.ts";
 
 const workerd = await startWorkerd(await bundleWorker("tests/cloudflare/_worker.ts"));
 

@@ -7,10 +7,24 @@
  */
 import assert from "node:assert/strict";
 import { createClient } from "../../src/client/mod.ts";
-import { waitForEvent } from "../../src/driver/testing/_helpers.ts";
 import type { registry } from "../../examples/actors.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** The first event `name` on a connection whose value satisfies `match`. */
+function waitForEvent<T>(
+  conn: { on(name: string, listener: (value: T) => void): () => void },
+  name: string,
+  match: (value: T) => boolean = () => true,
+): Promise<T> {
+  return new Promise((resolve) => {
+    const off = conn.on(name, (value) => {
+      if (!match(value)) return;
+      off();
+      resolve(value);
+    });
+  });
+}
 
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
