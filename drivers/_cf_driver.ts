@@ -97,6 +97,7 @@ export class CloudflareDriver implements ManagerDriver, ActorDriver {
   #state: ChunkedState | undefined;
   #record: Promise<ActorRecord | undefined> | undefined;
   #ops: Promise<unknown> = Promise.resolve();
+  #alarms: Promise<void> = Promise.resolve();
   #started = new WeakSet<LoadedActor>();
 
   /**
@@ -334,8 +335,18 @@ export class CloudflareDriver implements ManagerDriver, ActorDriver {
     return Promise.resolve();
   }
 
-  /** Runs the due scheduled actions of this object's actor (its alarm fired); failures are logged. */
-  async fireAlarm(): Promise<void> {
+  /**
+   * Runs the due scheduled actions of this object's actor (its alarm fired);
+   * failures are logged. One alarm at a time: the runtime may fire the
+   * re-armed alarm while the previous one still runs its actions.
+   */
+  fireAlarm(): Promise<void> {
+    const run = this.#alarms.then(() => this.#fireAlarm());
+    this.#alarms = run.catch(() => {});
+    return run;
+  }
+
+  async #fireAlarm(): Promise<void> {
     if (!(await this.record())) return;
     try {
       await (await this.loadActor(this.#selfId!)).onAlarm();
