@@ -378,6 +378,17 @@ export class ActorInstance implements LoadedActor {
     }
   }
 
+  /**
+   * Continues the event sequence after `seq`: a host that rebuilt
+   * connections of this actor (WebSockets that outlived the instance) tells
+   * it the highest number they saw, so event numbers keep rising.
+   *
+   * @param seq The highest sequence number already sent.
+   */
+  continueSeqAfter(seq: number): void {
+    if (seq > this.#seq) this.#seq = seq;
+  }
+
   /** Sends an event to one connection. */
   sendTo(conn: ConnState, name: string, args: unknown[]): void {
     if (conn.closed) return;
