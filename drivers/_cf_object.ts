@@ -65,13 +65,29 @@ function hostedRegistry(registry: Registry): Registry {
     const config = def.config;
     use[name] = new ActorDefinition({
       ...config,
-      options: { ...config.options, durable: true, sleepTimeout: 0 },
+      // No server-side heartbeat: its timer would keep the object from hibernating. The
+      // platform closes dead sockets, and client pings are answered without waking the
+      // object (the auto-response set in the constructor).
+      options: { ...config.options, durable: true, sleepTimeout: 0, heartbeatTimeout: 0 },
     });
   }
   return new Registry(use);
 }
 
 const DEFAULT_MAX_MESSAGE = 1024 * 1024;
+
+/**
+ * Answers a JSON client's heartbeat ping (`{"t":"ping"}`) with `{"t":"pong"}`
+ * without waking a hibernated object, where the platform offers it.
+ */
+function autoRespondToPings(state: DurableObjectStateLike): void {
+  const Pair = (globalThis as {
+    WebSocketRequestResponsePair?: new (request: string, response: string) => unknown;
+  }).WebSocketRequestResponsePair;
+  if (Pair && state.setWebSocketAutoResponse) {
+    state.setWebSocketAutoResponse(new Pair('{"t":"ping"}', '{"t":"pong"}'));
+  }
+}
 
 /**
  * Builds the Durable Object class for a registry.
@@ -92,6 +108,7 @@ export function actorObjectClass(setup: ObjectSetup): ActorDurableObjectClass {
     constructor(state: DurableObjectStateLike, env: unknown) {
       deadlines.ownTimers = true; // see createHandler
       this.#state = state;
+      autoRespondToPings(state);
       this.#selfId = state.id.toString();
       hosted ??= hostedRegistry(setup.registry);
       hosted.createServer({

@@ -64,4 +64,6 @@ export interface DurableObjectStateLike {
   acceptWebSocket(socket: WorkersWebSocketLike, tags?: string[]): void;
   /** The WebSockets accepted with the hibernation API that are still open. */
   getWebSockets(tag?: string): WorkersWebSocketLike[];
+  /** Answers one exact text frame with another without waking the object. */
+  setWebSocketAutoResponse?(pair: unknown): void;
 }
