@@ -9,6 +9,7 @@
  */
 import { encodeCbor, type Encoding } from "../common/encoding.ts";
 import type { ServerMessage } from "../protocol/messages.ts";
+import { cborList } from "../common/cbor_list.ts";
 
 /**
  * A message encoded at most once per encoding, so a broadcast to many
@@ -38,26 +39,6 @@ export class Frame {
  * split into several batches; a message longer than this goes alone.
  */
 export const BATCH_MAX_SIZE = 1 << 20;
-
-/** CBOR major type 4 (array) header for `n` items. */
-function cborArrayHeader(n: number): Uint8Array {
-  if (n < 24) return Uint8Array.of(0x80 + n);
-  if (n < 0x100) return Uint8Array.of(0x98, n);
-  if (n < 0x10000) return Uint8Array.of(0x99, n >> 8, n & 0xff);
-  return Uint8Array.of(0x9a, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
-}
-
-function cborList(items: Uint8Array[], size: number): Uint8Array {
-  const header = cborArrayHeader(items.length);
-  const out = new Uint8Array(header.length + size);
-  out.set(header, 0);
-  let at = header.length;
-  for (const item of items) {
-    out.set(item, at);
-    at += item.length;
-  }
-  return out;
-}
 
 /**
  * Encodes messages (in order) as few frames as it can, by concatenation —

@@ -9,6 +9,7 @@
 import { encode, encodeCbor, type Encoding } from "../common/encoding.ts";
 import { toErrorBody } from "../common/errors.ts";
 import { OPEN, type SocketLike } from "../common/socket.ts";
+import { cborList } from "../common/cbor_list.ts";
 
 /** A command's correlation id. */
 export type Id = string | number | null;
@@ -30,27 +31,6 @@ function isRange(ids: Id[]): boolean {
 /** The JSON of `{ id, ok: true }`. */
 function ackText(id: Id): string {
   return `{"id":${typeof id === "number" ? id : JSON.stringify(id)},"ok":true}`;
-}
-
-/** CBOR major type 4 (array) header for `n` items. */
-function cborArrayHeader(n: number): Uint8Array {
-  if (n < 24) return Uint8Array.of(0x80 + n);
-  if (n < 0x100) return Uint8Array.of(0x98, n);
-  if (n < 0x10000) return Uint8Array.of(0x99, n >> 8, n & 0xff);
-  return Uint8Array.of(0x9a, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
-}
-
-/** A CBOR array of items that are encoded already. */
-function cborList(items: Uint8Array[], size: number): Uint8Array {
-  const header = cborArrayHeader(items.length);
-  const out = new Uint8Array(header.length + size);
-  out.set(header, 0);
-  let at = header.length;
-  for (const item of items) {
-    out.set(item, at);
-    at += item.length;
-  }
-  return out;
 }
 
 /**
