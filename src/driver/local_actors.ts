@@ -145,7 +145,10 @@ export class LocalActors {
     if (request.headers.get(HEADER_ACTOR_ID) !== actorId) {
       const headers = new Headers(request.headers);
       headers.set(HEADER_ACTOR_ID, actorId);
-      request = new Request(request, { headers });
+      // A body is passed on as a stream, which Node's Request accepts only with `duplex`.
+      const init: RequestInit & { duplex?: "half" } = { headers };
+      if (request.body !== null) init.duplex = "half";
+      request = new Request(request, init);
     }
     return this.#ctx.actorRouter.fetch(request);
   }

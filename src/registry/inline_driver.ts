@@ -99,10 +99,17 @@ export class InlineClientDriver implements ClientDriver {
 
   async fetch(query: ActorQuery, path: string, init?: RequestInit): Promise<Response> {
     const actorId = await this.resolve(query);
-    const request = new Request(`http://actor/raw/http${path}`, init);
+    // A streamed body needs `duplex: "half"` on Node (Deno assumes it).
+    const streamed = init?.body instanceof ReadableStream;
+    const request = new Request(
+      `http://actor/raw/http${path}`,
+      streamed ? { ...init, duplex: "half" } as RequestInit : init,
+    );
     const headers = new Headers(request.headers);
     headers.set(HEADER_ACTOR_ID, actorId);
-    return await this.#dispatch.request(actorId, new Request(request, { headers }));
+    const forwarded: RequestInit & { duplex?: "half" } = { headers };
+    if (request.body !== null) forwarded.duplex = "half";
+    return await this.#dispatch.request(actorId, new Request(request, forwarded));
   }
 
   async websocket(query: ActorQuery, path: string, protocols?: string[]): Promise<SocketLike> {

@@ -92,6 +92,14 @@ export interface SuiteContext {
   restart(): Promise<void>;
 }
 
+/**
+ * Serves a server on 127.0.0.1 (another runtime's HTTP server) and returns
+ * its base URL and a way to stop it.
+ */
+export type Listen = (
+  server: { fetch(request: Request, env?: unknown): Promise<Response> },
+) => Promise<{ url: string; close(): Promise<void> }>;
+
 /** A test case of a behaviour group. */
 export interface SuiteCase {
   /** What a user would notice. */
@@ -163,26 +171,31 @@ export async function withHarness(
   kind: ClientKind,
   makeDriver: () => DriverFactory | Promise<DriverFactory>,
   fn: (ctx: SuiteContext) => Promise<void>,
-  options: { reopen?: Reopen; serve?: () => string | Promise<string> } = {},
+  options: { reopen?: Reopen; serve?: () => string | Promise<string>; listen?: Listen } = {},
 ): Promise<void> {
-  const { reopen, serve } = options;
+  const { reopen, serve, listen } = options;
   let driver = await makeDriver();
   let server = registry.createServer({ driver, logger: () => {} });
   const remote = kind in REMOTE;
   let http: Deno.HttpServer | undefined;
+  let listening: { url: string; close(): Promise<void> } | undefined;
   let endpoint = "";
   if (remote && serve) endpoint = await serve();
-  else if (remote) {
-    const listening = Promise.withResolvers<Deno.NetAddr>();
+  else if (remote && listen) {
+    // The current server, also after a restart.
+    listening = await listen({ fetch: (req, env) => server.fetch(req, env) });
+    endpoint = listening.url;
+  } else if (remote) {
+    const ready = Promise.withResolvers<Deno.NetAddr>();
     http = Deno.serve(
       {
         hostname: "127.0.0.1",
         port: 0,
-        onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
+        onListen: (addr) => ready.resolve(addr as Deno.NetAddr),
       },
       (req) => server.fetch(req), // the current server, also after a restart
     );
-    const addr = await listening.promise;
+    const addr = await ready.promise;
     endpoint = `http://127.0.0.1:${addr.port}`;
   }
   const clients: SuiteClient[] = [];
@@ -249,6 +262,7 @@ export async function withHarness(
       await http.shutdown();
       await http.finished;
     }
+    await listening?.close();
     await server.shutdown();
   }
 }

@@ -33,6 +33,7 @@ import {
   type Capability,
   CLIENT_KINDS,
   type ClientKind,
+  type Listen,
   type Reopen,
   type SuiteGroup,
   withHarness,
@@ -68,6 +69,17 @@ export interface DriverSuiteOptions {
    * serves `makeDriver`'s server on 127.0.0.1.
    */
   endpoint?: () => string | Promise<string>;
+  /**
+   * Serves each test's server for the remote kinds, on another runtime than
+   * Deno (e.g. Node's adapter). Without it the suite uses `Deno.serve`.
+   */
+  listen?: Listen;
+  /**
+   * Registers one test with the runner. Without it the suite uses
+   * `Deno.test`; under Node pass
+   * `(t) => test(t.name, { skip: t.ignore }, t.fn)` of `node:test`.
+   */
+  register?: (test: { name: string; ignore: boolean; fn: () => Promise<void> }) => void;
 }
 
 /** Every behaviour group, in run order. */
@@ -98,6 +110,7 @@ export function runDriverSuite(
   makeDriver: () => DriverFactory | Promise<DriverFactory>,
   options: DriverSuiteOptions = {},
 ): void {
+  const register = options.register ?? ((t) => Deno.test(t));
   for (const group of SUITE_GROUPS) {
     for (const c of group.cases) {
       const skip: Partial<Record<Capability, string>> = {
@@ -108,13 +121,14 @@ export function runDriverSuite(
       for (const kind of c.kinds ?? CLIENT_KINDS) {
         if (options.kinds && !options.kinds.includes(kind)) continue;
         const why = missing.map((cap) => `${cap}: ${skip[cap]}`).join("; ");
-        Deno.test({
+        register({
           name: `${name} ${kind}: ${group.name}: ${c.name}${why ? ` (skipped, ${why})` : ""}`,
           ignore: missing.length > 0,
           fn: () =>
             withHarness(kind, makeDriver, c.fn, {
               reopen: options.reopen,
               serve: options.endpoint,
+              listen: options.listen,
             }),
         });
       }
