@@ -2,8 +2,8 @@
  * Serves a switchyard server on Node: HTTP through `@hono/node-server`,
  * WebSockets through the `ws` package on the HTTP server's `upgrade` event.
  * Node has no built-in way to upgrade a `Request`, so the adapter passes
- * `upgradeWebSocket` to `server.fetch` per request, as DESIGN.md §1 asks of
- * runtime code.
+ * `upgradeWebSocket` to `server.fetch` per request: runtime-specific code
+ * stays in this adapter.
  *
  * @example Serve a counter on Node 22+
  * ```ts ignore

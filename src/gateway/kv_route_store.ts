@@ -36,7 +36,7 @@ export interface KvRouteStoreOptions {
 
 /**
  * Route records in Deno KV. Values are CBOR bytes, so a file written by Deno
- * can be read by `@deno/kv` on Node (see TOOLCHAIN.md). Reads are eventually
+ * can be read by `@deno/kv` on Node (V8-serialised values are not). Reads are eventually
  * consistent across processes through the router's cache TTL.
  *
  * @example In memory
