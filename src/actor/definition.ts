@@ -1,11 +1,12 @@
 /**
  * `actor({...})`: defines an actor type. The definition is validated once,
- * by zod, when it is made (`.strict()`, defaults in the schema); its
+ * by `zod/mini`, when it is made (strict objects, defaults in the schema); its
  * function-shaped parts (actions, hooks) stay plain TypeScript types.
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod/mini";
+import { parseConfig } from "../common/parse_config.ts";
 import { SwitchyardError } from "../common/errors.ts";
 import type { SocketLike } from "../common/socket.ts";
 import type { Channel } from "../messaging/types.ts";
@@ -170,60 +171,70 @@ export interface ActorConfig<S, V, CP, CS, A, I, TActions> {
 const fn = z.custom<(...args: unknown[]) => unknown>((v) => typeof v === "function", {
   message: "Expected a function",
 });
-const positive = (d: number) => z.number().int().positive().default(d);
+const optionalFn = z.optional(fn);
+const int = (...checks: z.core.$ZodCheck<number>[]) => z.number().check(z.int(), ...checks);
+const positive = (d: number) => z._default(int(z.positive()), d);
+const nonnegative = (d: number, ...checks: z.core.$ZodCheck<number>[]) =>
+  z._default(int(z.nonnegative(), ...checks), d);
 
-const optionsSchema = z.object({
+const optionsSchema = z.strictObject({
   actionTimeout: positive(60_000),
-  stateSaveInterval: z.number().int().nonnegative().default(1_000),
-  sleepTimeout: z.number().int().nonnegative().default(30_000),
-  durable: z.boolean().optional(),
-  eventBufferSize: z.number().int().nonnegative().max(100_000).default(256),
-  reconnectWindow: z.number().int().nonnegative().default(30_000),
-  heartbeatTimeout: z.number().int().nonnegative().default(30_000),
+  stateSaveInterval: nonnegative(1_000),
+  sleepTimeout: nonnegative(30_000),
+  durable: z.optional(z.boolean()),
+  eventBufferSize: nonnegative(256, z.maximum(100_000)),
+  reconnectWindow: nonnegative(30_000),
+  heartbeatTimeout: nonnegative(30_000),
   maxBufferedBytes: positive(4 * 1024 * 1024),
-}).strict();
+});
 
-const configSchema = z.object({
-  state: z.unknown().optional(),
-  createState: fn.optional(),
-  createVars: fn.optional(),
-  connState: z.unknown().optional(),
-  createConnState: fn.optional(),
-  actions: z.record(
-    z.string().min(1).max(256),
-    z.union([
-      fn,
-      z.object({
-        args: z.custom<StandardSchema>(isStandardSchema, { message: "Expected a Standard Schema" }),
-        handler: fn,
-      }).strict(),
-    ]),
-  ).default({}),
-  onAuth: fn.optional(),
-  onCreate: fn.optional(),
-  onStart: fn.optional(),
-  onStateChange: fn.optional(),
-  onBeforeConnect: fn.optional(),
-  onConnect: fn.optional(),
-  onDisconnect: fn.optional(),
-  onFetch: fn.optional(),
-  onWebSocket: fn.optional(),
-  onSleep: fn.optional(),
-  onWake: fn.optional(),
-  onError: fn.optional(),
-  onMessage: fn.optional(),
-  onRequest: fn.optional(),
-  onChannelOpen: fn.optional(),
-  onChannelMessage: fn.optional(),
-  onChannelClose: fn.optional(),
-  options: optionsSchema.default(optionsSchema.parse({})),
-}).strict()
-  .refine((c) => !(c.state !== undefined && c.createState), {
+const configSchema = z.strictObject({
+  state: z.optional(z.unknown()),
+  createState: optionalFn,
+  createVars: optionalFn,
+  connState: z.optional(z.unknown()),
+  createConnState: optionalFn,
+  actions: z._default(
+    z.record(
+      z.string().check(z.minLength(1), z.maxLength(256)),
+      z.union([
+        fn,
+        z.strictObject({
+          args: z.custom<StandardSchema>(isStandardSchema, {
+            message: "Expected a Standard Schema",
+          }),
+          handler: fn,
+        }),
+      ]),
+    ),
+    {},
+  ),
+  onAuth: optionalFn,
+  onCreate: optionalFn,
+  onStart: optionalFn,
+  onStateChange: optionalFn,
+  onBeforeConnect: optionalFn,
+  onConnect: optionalFn,
+  onDisconnect: optionalFn,
+  onFetch: optionalFn,
+  onWebSocket: optionalFn,
+  onSleep: optionalFn,
+  onWake: optionalFn,
+  onError: optionalFn,
+  onMessage: optionalFn,
+  onRequest: optionalFn,
+  onChannelOpen: optionalFn,
+  onChannelMessage: optionalFn,
+  onChannelClose: optionalFn,
+  options: z._default(optionsSchema, optionsSchema.parse({})),
+}).check(
+  z.refine((c) => !(c.state !== undefined && c.createState), {
     message: 'Give "state" or "createState", not both',
-  })
-  .refine((c) => !(c.connState !== undefined && c.createConnState), {
+  }),
+  z.refine((c) => !(c.connState !== undefined && c.createConnState), {
     message: 'Give "connState" or "createConnState", not both',
-  });
+  }),
+);
 
 // deno-lint-ignore no-explicit-any
 type Fn = (...args: any[]) => any;
@@ -322,7 +333,7 @@ export function actor<
 >(
   config: ActorConfig<S, V, CP, CS, A, I, TActions>,
 ): ActorDefinition<S, V, CP, CS, A, I, TActions> {
-  const parsed = configSchema.safeParse(config);
+  const parsed = parseConfig(configSchema, config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? ` at "${issue.path.join(".")}"` : "";

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod/mini";
+import { parseConfig } from "../common/parse_config.ts";
 import { DEFAULT_MAX_BODY_SIZE } from "../common/body.ts";
 import { SwitchyardError } from "../common/errors.ts";
 import { ActorDefinition, type AnyActorDefinition } from "../actor/definition.ts";
@@ -55,27 +56,33 @@ export interface ServerOptions {
 }
 
 const fn = z.custom<(...a: unknown[]) => unknown>((v) => typeof v === "function");
-const serverSchema = z.object({
-  driver: z.object({ name: z.string(), create: fn }).passthrough(),
-  maxBodySize: z.number().int().positive().max(1024 ** 3).default(DEFAULT_MAX_BODY_SIZE),
-  cors: z.object({
+const optionalFn = z.optional(fn);
+const optionalNumber = (...checks: z.core.$ZodCheck<number>[]) =>
+  z.optional(z.number().check(...checks));
+const serverSchema = z.strictObject({
+  driver: z.looseObject({ name: z.string(), create: fn }),
+  maxBodySize: z._default(
+    z.number().check(z.int(), z.positive(), z.maximum(1024 ** 3)),
+    DEFAULT_MAX_BODY_SIZE,
+  ),
+  cors: z.optional(z.strictObject({
     origin: z.union([z.string(), z.array(z.string()), fn]),
-    credentials: z.boolean().optional(),
-    maxAge: z.number().int().nonnegative().optional(),
-  }).strict().optional(),
-  operatorToken: z.string().min(16).optional(),
-  logger: fn.optional(),
-  logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
-  logFormat: z.enum(["text", "json"]).default("text"),
-  messaging: z.object({
-    mailboxCapacity: z.number().int().positive().optional(),
-    defaultTimeout: z.number().positive().optional(),
-    auth: fn.optional(),
-    onDeadLetter: fn.optional(),
-    heartbeatTimeout: z.number().min(60).optional(),
-    maxBufferedBytes: z.number().int().positive().optional(),
-  }).strict().optional(),
-}).strict();
+    credentials: z.optional(z.boolean()),
+    maxAge: optionalNumber(z.int(), z.nonnegative()),
+  })),
+  operatorToken: z.optional(z.string().check(z.minLength(16))),
+  logger: optionalFn,
+  logLevel: z._default(z.enum(["debug", "info", "warn", "error"]), "info"),
+  logFormat: z._default(z.enum(["text", "json"]), "text"),
+  messaging: z.optional(z.strictObject({
+    mailboxCapacity: optionalNumber(z.int(), z.positive()),
+    defaultTimeout: optionalNumber(z.positive()),
+    auth: optionalFn,
+    onDeadLetter: optionalFn,
+    heartbeatTimeout: optionalNumber(z.minimum(60)),
+    maxBufferedBytes: optionalNumber(z.int(), z.positive()),
+  })),
+});
 
 /** A running server: `fetch` for the host, `client` for server code. */
 export interface Server<R extends Registry = Registry> {
@@ -127,7 +134,7 @@ export class Registry<TActors extends ActorTypes = ActorTypes> {
    * @throws {SwitchyardError} `invalid_config` for unknown or invalid options.
    */
   createServer(options: ServerOptions): Server<this> {
-    const parsed = serverSchema.safeParse(options);
+    const parsed = parseConfig(serverSchema, options);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new SwitchyardError(
