@@ -148,10 +148,19 @@ if (import.meta.main) {
       : `driver: ${driver.label} (nothing persists across restarts)`,
   );
   let stopping = false;
+  // Graceful: new calls are refused (503 actor_stopped) while running actions finish and their
+  // state is flushed, connections close with 1001 and the clients reconnect to the next server.
+  // Whatever still hangs after SHUTDOWN_BOUND_MS is cut off.
+  const SHUTDOWN_BOUND_MS = 10_000;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    const bound = setTimeout(() => {
+      console.error(`switchyard demo: shutdown took over ${SHUTDOWN_BOUND_MS} ms, exiting`);
+      Deno.exit(1);
+    }, SHUTDOWN_BOUND_MS);
     await demo.close();
+    clearTimeout(bound);
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);

@@ -74,6 +74,7 @@ Deno.test("a WebSocket action with 130,000 arguments gets a too_many_arguments e
     id: 1,
     code: "too_many_arguments",
     message: "Action takes at most 256 arguments, got 130000",
+    status: 400,
     metadata: { id: 1, limit: 256 },
   });
   ws.send(JSON.stringify({ t: "action", id: 2, name: "sum", args: [1, 2] }));

@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { MemoryRouteStore, type RouteTable, RuntimeRouter } from "../../src/gateway/mod.ts";
-import { publicError } from "../../src/common/errors.ts";
+import { createGateway, MemoryRouteStore, type RouteTable } from "../../src/gateway/mod.ts";
 import type { Server } from "../../mod.ts";
 import type { registry } from "../actors.ts";
 
@@ -61,22 +60,9 @@ export function createDemoGateway(
 ): DemoGateway {
   const routes = demoRoutes(upstream);
   const store = new MemoryRouteStore({ [GATEWAY_FUNCTION]: routes });
-  const router = new RuntimeRouter(store, {
-    cacheTTL: 60_000,
-    proxyTimeout: 10_000,
-    actors: {
-      fetch(name, key, request) {
-        if (name !== "counter") {
-          throw publicError("actor_not_found", 404, `Actor type "${name}" is not routable`);
-        }
-        const url = new URL(request.url);
-        return server.client.counter.getOrCreate(key).fetch(url.pathname + url.search, {
-          method: request.method,
-          headers: request.headers,
-        });
-      },
-    },
-  });
+  // `actor://` routes go through the server's public path: the counter's onAuth runs as for any
+  // outside request, and the server's /metrics includes the gateway's counters.
+  const router = createGateway(server, store, { cacheTTL: 60, proxyTimeout: 10_000 });
   return {
     routes,
     async handle(request, clientAddress) {

@@ -10,10 +10,11 @@
  * expect and keeps one slow action from blocking the others.
  *
  * The file is longer than most because everything here shares the
- * instance's private lifecycle state (status, in-flight count, timers);
+ * instance's private lifecycle state (status, the stored state, timers);
  * what does not lives beside it: `ctx.ts` (the `c` of actions),
- * `persistence.ts` (stored state and schedule), `connections.ts`,
- * `state.ts` (change tracking), `message_hooks.ts`.
+ * `persistence.ts` (stored state and schedule), `activity.ts` (in-flight
+ * work, last activity, the shutdown drain), `actor_messaging.ts` (the
+ * message router link), `connections.ts`, `state.ts` (change tracking).
  *
  * @module
  */
@@ -33,7 +34,8 @@ import { Connections } from "./connections.ts";
 import { validateArgs } from "./schema.ts";
 import type { MessageRouter } from "../messaging/message_router.ts";
 import type { Participant } from "../messaging/types.ts";
-import { type Hook, messageHandlers } from "./message_hooks.ts";
+import { Activity } from "./activity.ts";
+import { ActorMessaging } from "./actor_messaging.ts";
 import { checkSerializable, cloneData, trackState, unwrap } from "./state.ts";
 
 /** What the registry lends every instance. */
@@ -79,16 +81,13 @@ export class ActorInstance implements LoadedActor {
   #status: Status = "new";
   #flushQueued = false;
   #inStateChange = false;
-  #inflight = 0;
-  /** Called when `#inflight` drops to 0 while `stop()` waits. */
-  #drained: (() => void) | undefined;
-  #lastActive = Date.now();
+  /** In-flight work and last activity (sleep, shutdown drain). */
+  readonly activity: Activity = new Activity();
   #idle: Deadline | undefined;
   #stopped: Promise<void> | undefined;
   #ctx: Ctx | undefined;
   // --- messaging wiring ---
-  #messages: Participant | undefined;
-  #registered = false;
+  #messaging: ActorMessaging | undefined;
 
   /**
    * @param record The actor's record.
@@ -174,20 +173,15 @@ export class ActorInstance implements LoadedActor {
     this.host.onLifecycle?.(this, "started");
   }
 
-  // --- messaging wiring ---
+  // --- messaging wiring (see ./actor_messaging.ts) ---
+
+  #link(): ActorMessaging {
+    return this.#messaging ??= new ActorMessaging(this, this.host.messaging);
+  }
 
   /** `c.messages`: the server's message router as this actor. */
   get messages(): Participant {
-    if (this.#messages) return this.#messages;
-    const router = this.host.messaging;
-    if (!router) {
-      throw publicError(
-        "messaging_unavailable",
-        501,
-        "Message router is not available to this actor",
-      );
-    }
-    return (this.#messages = router.participant(this.record.actorId));
+    return this.#link().participant;
   }
 
   /**
@@ -196,24 +190,9 @@ export class ActorInstance implements LoadedActor {
    * resolver when a message wakes the actor.
    */
   attachMessaging(): void {
-    const router = this.host.messaging;
-    if (!router || this.#registered || this.#status !== "running") return;
-    // Actors without message hooks are not registered: an idle actor stays small.
     const d = this.def;
-    if (!(d.onMessage || d.onRequest || d.onChannelOpen)) return;
-    if (router.has(this.record.actorId)) return;
-    router.register(
-      this.record.actorId,
-      messageHandlers(d, (where, hook, a, b) => this.#hook(where, hook, a, b)),
-      { hookTimeout: d.options.actionTimeout },
-    );
-    this.#registered = true;
-  }
-
-  #detachMessaging(): void {
-    if (!this.#registered) return;
-    this.#registered = false;
-    this.host.messaging!.unregister(this.record.actorId);
+    if (!this.host.messaging || !(d.onMessage || d.onRequest || d.onChannelOpen)) return;
+    this.#link().attach();
   }
 
   /**
@@ -225,52 +204,8 @@ export class ActorInstance implements LoadedActor {
    * @param from The sender's participant id.
    * @returns What the hook returned.
    */
-  async runMessageHook(
-    hook: "onMessage" | "onRequest",
-    data: unknown,
-    from: string,
-  ): Promise<unknown> {
-    const fn = this.def[hook] as Hook | undefined;
-    if (!fn) {
-      throw publicError("handler_failed", 500, `Actor "${this.record.name}" has no ${hook} hook`);
-    }
-    this.#assertRunning();
-    return await this.#hook(hook, fn, data, from);
-  }
-
-  /** Runs a messaging hook with `c`; counts as activity; reports errors, then rethrows them to the router. */
-  #hook(
-    where: string,
-    hook: Hook,
-    a: unknown,
-    b: unknown,
-  ): unknown {
-    this.#inflight++;
-    let r: unknown;
-    try {
-      r = hook(this.context, a, b);
-    } catch (err) {
-      this.#hookDone();
-      this.reportError(err, where);
-      throw err;
-    }
-    if (!(r instanceof Promise)) {
-      this.#hookDone();
-      return r;
-    }
-    return r.then((v) => {
-      this.#hookDone();
-      return v;
-    }, (err) => {
-      this.#hookDone();
-      this.reportError(err, where);
-      throw err;
-    });
-  }
-
-  #hookDone(): void {
-    if (--this.#inflight === 0) this.#drained?.();
-    this.#lastActive = Date.now();
+  runMessageHook(hook: "onMessage" | "onRequest", data: unknown, from: string): Promise<unknown> {
+    return this.#link().runForwarded(hook, data, from);
   }
 
   /**
@@ -325,7 +260,7 @@ export class ActorInstance implements LoadedActor {
       );
     }
     this.#assertRunning();
-    this.#inflight++;
+    this.activity.begin();
     const t0 = performance.now();
     let out: unknown;
     try {
@@ -370,8 +305,7 @@ export class ActorInstance implements LoadedActor {
 
   /** Bookkeeping after an action: in-flight count, activity, metrics, errors reported. */
   #actionDone(name: string, t0: number, failed: boolean, err?: unknown): void {
-    if (--this.#inflight === 0) this.#drained?.();
-    this.#lastActive = Date.now();
+    this.activity.end();
     this.host.onAction?.(this.record.name, !failed, performance.now() - t0);
     if (failed) this.reportError(err, `action "${name}"`);
   }
@@ -387,7 +321,7 @@ export class ActorInstance implements LoadedActor {
       throw publicError("not_found", 404, `Actor "${this.record.name}" does not handle raw HTTP`);
     }
     this.#assertRunning();
-    this.#inflight++;
+    this.activity.begin();
     try {
       const res = await onFetch(new Ctx(this, undefined, auth), request);
       // Duck-typed: hosts such as @hono/node-server may swap the global Response class.
@@ -403,8 +337,7 @@ export class ActorInstance implements LoadedActor {
       this.reportError(err, "onFetch");
       throw err;
     } finally {
-      this.#inflight--;
-      this.#lastActive = Date.now();
+      this.activity.end();
     }
   }
 
@@ -420,11 +353,8 @@ export class ActorInstance implements LoadedActor {
       socket.close(4004, "Actor does not handle raw WebSockets");
       return;
     }
-    this.#inflight++;
-    socket.addEventListener("close", () => {
-      this.#inflight--;
-      this.#lastActive = Date.now();
-    });
+    this.activity.begin();
+    socket.addEventListener("close", () => this.activity.end());
     try {
       await onWebSocket(new Ctx(this, undefined, auth), socket, { request, params });
     } catch (err) {
@@ -446,6 +376,17 @@ export class ActorInstance implements LoadedActor {
         conn.deliver(seq, frame ??= new Frame({ t: "event", seq, name, args }));
       }
     }
+  }
+
+  /**
+   * Continues the event sequence after `seq`: a host that rebuilt
+   * connections of this actor (WebSockets that outlived the instance) tells
+   * it the highest number they saw, so event numbers keep rising.
+   *
+   * @param seq The highest sequence number already sent.
+   */
+  continueSeqAfter(seq: number): void {
+    if (seq > this.#seq) this.#seq = seq;
   }
 
   /** Sends an event to one connection. */
@@ -515,7 +456,7 @@ export class ActorInstance implements LoadedActor {
   sleep(): Promise<void> {
     if (this.#status !== "running") return this.whenStopped();
     this.#status = "stopping";
-    this.#detachMessaging(); // the next message wakes a new instance
+    this.#messaging?.detach(); // the next message wakes a new instance
     this.#stopped = (async () => {
       this.#idle?.cancel();
       this.#connections?.closeAll(1001, "Actor is going to sleep");
@@ -549,32 +490,16 @@ export class ActorInstance implements LoadedActor {
   stop(): Promise<void> {
     if (this.#status === "stopping" || this.#status === "stopped") return this.whenStopped();
     this.#status = "stopping";
-    this.#detachMessaging();
+    this.#messaging?.detach();
     this.#stopped = (async () => {
       this.#idle?.cancel();
-      await this.#drain(this.def.options.actionTimeout);
+      await this.activity.drain(this.def.options.actionTimeout);
       this.#connections?.closeAll(1001, "Server is shutting down");
       await this.saveNow().catch(() => {});
       this.#status = "stopped";
       this.host.onLifecycle?.(this, "stopped");
     })();
     return this.#stopped;
-  }
-
-  /** Resolves once no action or hook runs, or after `ms`. */
-  #drain(ms: number): Promise<void> {
-    if (this.#inflight === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const d = deadlines.add(ms, () => {
-        this.#drained = undefined;
-        resolve();
-      });
-      this.#drained = () => {
-        d.cancel();
-        this.#drained = undefined;
-        resolve();
-      };
-    });
   }
 
   /** Forwards a state write's figures to the host (metrics). */
@@ -597,7 +522,7 @@ export class ActorInstance implements LoadedActor {
 
   /** Marks activity (keeps the actor awake). */
   touch(): void {
-    this.#lastActive = Date.now();
+    this.activity.touch();
   }
 
   #assertRunning(): void {
@@ -663,14 +588,15 @@ export class ActorInstance implements LoadedActor {
   #armIdle(): void {
     const timeout = this.def.options.sleepTimeout;
     if (timeout === 0 || this.#idle || this.#status !== "running") return;
-    const wait = Math.max(0, this.#lastActive + timeout - Date.now());
+    const activity = this.activity;
+    const wait = Math.max(0, activity.lastActive + timeout - Date.now());
     this.#idle = deadlines.add(wait, () => {
       this.#idle = undefined;
       if (this.#status !== "running") return;
-      const busy = this.#inflight > 0 || (this.#connections?.live.size ?? 0) > 0;
-      if (!busy && Date.now() - this.#lastActive >= timeout) void this.sleep();
+      const busy = activity.running > 0 || (this.#connections?.live.size ?? 0) > 0;
+      if (!busy && Date.now() - activity.lastActive >= timeout) void this.sleep();
       else {
-        if (busy) this.#lastActive = Date.now();
+        if (busy) activity.touch();
         this.#armIdle();
       }
     });

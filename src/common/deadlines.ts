@@ -61,6 +61,16 @@ export class DeadlineSweeper {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
 
+  /**
+   * Gives every deadline a timer of its own instead of sharing one. For hosts
+   * where a timer belongs to the request or object that set it (Cloudflare
+   * Workers and Durable Objects: a shared timer would run one object's
+   * callbacks in another's context). Set by the Cloudflare driver.
+   * {@linkcode DeadlineSweeper.size} does not count these deadlines.
+   * @default {false}
+   */
+  ownTimers = false;
+
   /** Number of deadlines that have neither fired nor been cancelled. */
   get size(): number {
     return this.#live;
@@ -77,6 +87,10 @@ export class DeadlineSweeper {
   add(timeoutMs: number, onExpire: () => void): Deadline {
     if (!(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) {
       throw new RangeError(`Timeout must be a finite number ≥ 0, got ${timeoutMs}`);
+    }
+    if (this.ownTimers) {
+      const timer = setTimeout(onExpire, timeoutMs);
+      return { cancel: () => clearTimeout(timer) };
     }
     let q = this.#queues.get(timeoutMs);
     if (!q) this.#queues.set(timeoutMs, q = { items: [], head: 0, cancelled: 0 });

@@ -100,6 +100,7 @@ export {
 } from "./target_url.ts";
 export { bridgeSockets, sendableCloseCode } from "./websocket_bridge.ts";
 export { serverActorFetcher, type ServerFetch } from "./server_actor_fetcher.ts";
+export { createGateway, type GatewayHost } from "./create_gateway.ts";
 
 // Route tables and the router
 export {

@@ -219,7 +219,7 @@ export class RuntimeRouter {
    * status class, latency histograms, upstream errors by kind, rate-limit
    * refusals and cache results per function, route and target, and breaker
    * states per target. A server's `/metrics` includes them for a router made
-   * by `server.gateway()`.
+   * by `createGateway(server, ...)`.
    *
    * @returns The exposition text (only `# HELP` lines when `metrics: false`).
    */

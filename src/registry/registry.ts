@@ -23,9 +23,6 @@ import { InlineClientDriver } from "./inline_driver.ts";
 import { MessageRouter } from "../messaging/message_router.ts";
 import type { ServerMessagingOptions } from "../messaging/types.ts";
 import { Metrics } from "../manager/metrics.ts";
-import { RuntimeRouter, type RuntimeRouterOptions } from "../gateway/runtime_router.ts";
-import type { RouteStore } from "../gateway/route_store.ts";
-import { serverActorFetcher } from "../gateway/server_actor_fetcher.ts";
 
 /** Options of {@linkcode Registry.createServer}. */
 export interface ServerOptions {
@@ -94,15 +91,13 @@ export interface Server<R extends Registry = Registry> {
   /** The message router: every running actor is registered under its actor id. */
   readonly messaging: MessageRouter;
   /**
-   * Creates a route proxy whose `actor://` targets reach this server's actors
-   * through its public path (so `onAuth` runs as for an outside request), and
-   * whose metrics this server's `/metrics` includes.
+   * Adds more Prometheus text to this server's `GET /metrics` (a mounted
+   * route proxy's counters: `createGateway(server, ...)` of
+   * `@switchyard/core/gateway` calls it).
    *
-   * @param store Where route tables are read.
-   * @param options Router options (`actors` is set by the server).
-   * @returns The router.
+   * @param render Returns exposition text ending with a newline.
    */
-  gateway(store: RouteStore, options?: Omit<RuntimeRouterOptions, "actors">): RuntimeRouter;
+  includeMetrics(render: () => string): void;
   /** Stops every actor (state flushed) and the driver. */
   shutdown(): Promise<void>;
 }
@@ -289,13 +284,8 @@ function createServer<R extends Registry>(
     client,
     manager,
     messaging,
-    gateway(store, gatewayOptions) {
-      const gw = new RuntimeRouter(store, {
-        ...gatewayOptions,
-        actors: serverActorFetcher((request) => fetch(request)),
-      });
-      metrics.include(() => gw.metrics());
-      return gw;
+    includeMetrics(render) {
+      metrics.include(render);
     },
     async shutdown() {
       await client.dispose();

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { actor, setup } from "../../mod.ts";
 import { memoryDriver } from "../../drivers/memory.ts";
 import { MemoryRouteStore } from "../../src/gateway/route_store.ts";
+import { createGateway } from "../../src/gateway/create_gateway.ts";
 
 function makeServer() {
   const open = actor({
@@ -30,10 +31,11 @@ function makeServer() {
   return setup({ use: { open, internal } }).createServer({ driver: memoryDriver() });
 }
 
-Deno.test("server.gateway() reaches actor:// targets through onAuth, as an outside request would", async () => {
+Deno.test("createGateway(server) reaches actor:// targets through onAuth, as an outside request would", async () => {
   const server = makeServer();
   try {
-    const gw = server.gateway(
+    const gw = createGateway(
+      server,
       new MemoryRouteStore({
         fn: { "/open/*": "actor://open/a/api", "/internal/*": "actor://internal/a" },
       }),

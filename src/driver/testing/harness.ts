@@ -155,19 +155,24 @@ function gate(driver: ClientDriver): { driver: ClientDriver; hold(): void; relea
  * @param kind The client kind.
  * @param makeDriver Builds the driver under test.
  * @param fn The test.
+ * @param options `reopen`: opens the driver again on the same storage (for
+ *   restart cases); `serve`: where remote kinds send their requests, when a
+ *   test serves the suite's registry itself (default: a server started here).
  */
 export async function withHarness(
   kind: ClientKind,
   makeDriver: () => DriverFactory | Promise<DriverFactory>,
   fn: (ctx: SuiteContext) => Promise<void>,
-  reopen?: Reopen,
+  options: { reopen?: Reopen; serve?: () => string | Promise<string> } = {},
 ): Promise<void> {
+  const { reopen, serve } = options;
   let driver = await makeDriver();
   let server = registry.createServer({ driver, logger: () => {} });
   const remote = kind in REMOTE;
   let http: Deno.HttpServer | undefined;
   let endpoint = "";
-  if (remote) {
+  if (remote && serve) endpoint = await serve();
+  else if (remote) {
     const listening = Promise.withResolvers<Deno.NetAddr>();
     http = Deno.serve(
       {

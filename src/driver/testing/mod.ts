@@ -61,6 +61,13 @@ export interface DriverSuiteOptions {
    * skipped.
    */
   reopen?: Reopen;
+  /**
+   * The URL remote kinds talk to, for a driver whose server runs elsewhere
+   * (another runtime serving the suite's registry from
+   * `@switchyard/core/driver/testing`'s fixtures). Without it, each test
+   * serves `makeDriver`'s server on 127.0.0.1.
+   */
+  endpoint?: () => string | Promise<string>;
 }
 
 /** Every behaviour group, in run order. */
@@ -104,7 +111,11 @@ export function runDriverSuite(
         Deno.test({
           name: `${name} ${kind}: ${group.name}: ${c.name}${why ? ` (skipped, ${why})` : ""}`,
           ignore: missing.length > 0,
-          fn: () => withHarness(kind, makeDriver, c.fn, options.reopen),
+          fn: () =>
+            withHarness(kind, makeDriver, c.fn, {
+              reopen: options.reopen,
+              serve: options.endpoint,
+            }),
         });
       }
     }
