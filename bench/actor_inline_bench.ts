@@ -47,10 +47,10 @@ const direct: Call = async () => incrementDirect(state, 1);
 
 const cases: Array<[string, Call, number]> = [
   ["direct call, sequential", direct, 1],
-  ["inline fast path, sequential", () => fastHandle.increment(1), 1],
+  ["inline, hosted here, sequential", () => fastHandle.increment(1), 1],
   ["inline Request path, sequential", () => slowHandle.increment(1), 1],
   ["direct call, 64 callers", direct, CALLERS],
-  ["inline fast path, 64 callers", () => fastHandle.increment(1), CALLERS],
+  ["inline, hosted here, 64 callers", () => fastHandle.increment(1), CALLERS],
   ["inline Request path, 64 callers", () => slowHandle.increment(1), CALLERS],
 ];
 const results = new Map<string, number[]>(cases.map(([n]) => [n, []]));
@@ -65,10 +65,10 @@ for (const [name] of cases) {
   console.log(`| ${name} | ${rate(med(name))} | ${results.get(name)!.map(rate).join(", ")} |`);
 }
 for (const mode of ["sequential", "64 callers"]) {
-  const f = med(`inline fast path, ${mode}`);
+  const f = med(`inline, hosted here, ${mode}`);
   console.log(
-    `${mode}: fast/direct ${(f / med(`direct call, ${mode}`)).toFixed(3)}x, ` +
-      `fast/Request path ${(f / med(`inline Request path, ${mode}`)).toFixed(1)}x`,
+    `${mode}: inline/direct ${(f / med(`direct call, ${mode}`)).toFixed(3)}x, ` +
+      `inline/Request path ${(f / med(`inline Request path, ${mode}`)).toFixed(1)}x`,
   );
 }
 await fast.shutdown();

@@ -42,7 +42,7 @@ if (mode === "upstream") {
     ...(await import(`${dir}/runtime_router.ts`)),
     ...(await import(`${dir}/route_store.ts`)),
   } as { RuntimeRouter: typeof RuntimeRouter; MemoryRouteStore: typeof MemoryRouteStore };
-  // GW_VARIANT "fetch": the router on fetchTransport() (the default before denoTransport);
+  // GW_VARIANT "fetch": the router on fetchTransport() (the portable transport over fetch);
   // "undici": the router on nodeTransport() over an Agent of the undici npm package.
   const variant = Deno.env.get("GW_VARIANT");
   const transport = variant === "fetch" ? fetchTransport() : variant === "undici"
