@@ -92,6 +92,23 @@ const SUITE_GROUPS: readonly SuiteGroup[] = [
  * @param name The driver's name, for test names.
  * @param makeDriver Builds a fresh driver (called once per test; may be async).
  * @param options Capabilities to skip, with reasons.
+ *
+ * @example The memory driver, through the inline client only
+ * ```ts
+ * import { runDriverSuite } from "@switchyard/core/driver/testing";
+ * import { memoryDriver } from "@switchyard/core/drivers/memory";
+ *
+ * // A driver's test file: one test per behaviour, here for the inline client only.
+ * runDriverSuite("memory", () => memoryDriver(), {
+ *   kinds: ["inline"],
+ *   skip: { persistence: "state lives in memory only" },
+ * });
+ *
+ * // The driver's own tests sit beside the suite.
+ * Deno.test("memoryDriver() is named memory", () => {
+ *   console.assert(memoryDriver().name === "memory");
+ * });
+ * ```
  */
 export function runDriverSuite(
   name: string,
