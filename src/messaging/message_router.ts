@@ -73,7 +73,7 @@ function checkTimeout(timeout: number): number {
  *
  * @example Send, request and open a channel
  * ```ts
- * import { MessageRouter } from "./message_router.ts";
+ * import { MessageRouter } from "@switchyard/core/messaging";
  * const router = new MessageRouter();
  * router.register("counter", {
  *   onRequest: (data) => (data as number) + 1,

@@ -49,11 +49,26 @@ export interface MessagingClientOptions {
  * the connection closes, everything pending fails with `connection_closed`.
  *
  * @example Request an actor over WebSocket
- * ```ts ignore
- * import { MessagingClient } from "@switchyard/core/messaging";
- * const client = await MessagingClient.connect("ws://127.0.0.1:8000/messages");
- * console.log(await client.request("counter", { inc: 1 }, { timeout: 5000 }));
+ * ```ts
+ * import {
+ *   MessageRouter,
+ *   MessagingClient,
+ *   serveMessagingSocket,
+ * } from "@switchyard/core/messaging";
+ *
+ * let count = 0;
+ * const router = new MessageRouter();
+ * router.register("counter", { onRequest: (d) => (count += (d as { inc: number }).inc) });
+ * const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+ *   const { socket, response } = Deno.upgradeWebSocket(req);
+ *   serveMessagingSocket(router, socket);
+ *   return response;
+ * });
+ *
+ * const client = await MessagingClient.connect(`ws://127.0.0.1:${http.addr.port}/messages`);
+ * console.assert((await client.request("counter", { inc: 1 }, { timeout: 5000 })) === 1);
  * await client.close();
+ * await http.shutdown();
  * ```
  */
 export class MessagingClient {
