@@ -152,7 +152,7 @@ function bodyOf(request: Request): ReadableStream<Uint8Array> | null {
  *
  * @example Forward to a backend
  * ```ts ignore
- * import { RequestProxy } from "./request_proxy.ts";
+ * import { RequestProxy } from "@switchyard/core/gateway";
  * const proxy = new RequestProxy({ timeout: 5_000 });
  * Deno.serve((req, info) =>
  *   proxy.forward(req, { target: "https://api.example.com", clientAddress: info.remoteAddr.hostname })

@@ -96,7 +96,7 @@ const NONE: Promise<null> = Promise.resolve(null);
  *
  * @example Route a function's API
  * ```ts ignore
- * import { MemoryRouteStore, RuntimeRouter } from "./mod.ts";
+ * import { MemoryRouteStore, RuntimeRouter } from "@switchyard/core/gateway";
  * const store = new MemoryRouteStore({
  *   fn1: { "/api/users/*": "https://users.example.com", "/*": "https://www.example.com" },
  * });
