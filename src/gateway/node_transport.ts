@@ -158,12 +158,22 @@ const EMPTY = new Uint8Array(0);
  * @returns The transport.
  *
  * @example Send through a dedicated pool of the undici package
- * ```ts ignore
+ * ```ts
  * import { Agent } from "undici";
- * import { MemoryRouteStore, nodeTransport, RuntimeRouter } from "@switchyard/core/gateway";
+ * import {
+ *   MemoryRouteStore,
+ *   nodeTransport,
+ *   RuntimeRouter,
+ *   type UndiciDispatcher,
+ * } from "@switchyard/core/gateway";
+ * const pool = new Agent({ connections: 128 });
+ * // undici types `dispatch()` with its own option type, hence the cast.
+ * const dispatcher = pool as unknown as UndiciDispatcher;
  * const router = new RuntimeRouter(new MemoryRouteStore({}), {
- *   transport: nodeTransport({ dispatcher: new Agent({ connections: 128 }) }),
+ *   transport: nodeTransport({ dispatcher }),
  * });
+ * router.close();
+ * await pool.close();
  * ```
  */
 export function nodeTransport(options: NodeTransportOptions = {}): ProxyTransport {

@@ -151,12 +151,21 @@ function bodyOf(request: Request): ReadableStream<Uint8Array> | null {
  * then take as long as it needs.
  *
  * @example Forward to a backend
- * ```ts ignore
+ * ```ts
  * import { RequestProxy } from "@switchyard/core/gateway";
- * const proxy = new RequestProxy({ timeout: 5_000 });
- * Deno.serve((req, info) =>
- *   proxy.forward(req, { target: "https://api.example.com", clientAddress: info.remoteAddr.hostname })
+ * const backend = Deno.serve(
+ *   { hostname: "127.0.0.1", port: 0, onListen() {} },
+ *   (req) => new Response(`${new URL(req.url).pathname} for ${req.headers.get("x-forwarded-for")}`),
  * );
+ * const proxy = new RequestProxy({ timeout: 5_000 });
+ * const res = await proxy.forward(new Request("http://gateway.test/users/42"), {
+ *   target: `http://127.0.0.1:${backend.addr.port}/v1`,
+ *   remainder: "/users/42",
+ *   clientAddress: "203.0.113.7", // in Deno.serve: info.remoteAddr.hostname
+ * });
+ * console.assert((await res.text()) === "/v1/users/42 for 203.0.113.7");
+ * proxy.close();
+ * await backend.shutdown();
  * ```
  */
 export class RequestProxy {

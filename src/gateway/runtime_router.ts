@@ -95,13 +95,23 @@ const NONE: Promise<null> = Promise.resolve(null);
  * Routes a function's requests through its route table.
  *
  * @example Route a function's API
- * ```ts ignore
+ * ```ts
  * import { MemoryRouteStore, RuntimeRouter } from "@switchyard/core/gateway";
+ * const users = Deno.serve(
+ *   { hostname: "127.0.0.1", port: 0, onListen() {} },
+ *   (req) => new Response(`users: ${new URL(req.url).pathname}`),
+ * );
  * const store = new MemoryRouteStore({
- *   fn1: { "/api/users/*": "https://users.example.com", "/*": "https://www.example.com" },
+ *   fn1: { "/api/users/*": `http://127.0.0.1:${users.addr.port}` },
  * });
  * const router = new RuntimeRouter(store, { cacheTTL: 300, proxyTimeout: 30_000 });
- * Deno.serve(async (req) => (await router.handleRequest("fn1", req)) ?? new Response("own code"));
+ * // Deno.serve(async (req) => (await router.handleRequest("fn1", req)) ?? new Response("own code"));
+ * const hit = await router.handleRequest("fn1", new Request("http://app.test/api/users/42"));
+ * console.assert((await hit?.text()) === "users: /42");
+ * const miss = await router.handleRequest("fn1", new Request("http://app.test/about"));
+ * console.assert(miss === null); // no route: the function's own code answers
+ * router.close();
+ * await users.shutdown();
  * ```
  */
 export class RuntimeRouter {
