@@ -155,7 +155,10 @@ function bodyOf(request: Request): ReadableStream<Uint8Array> | null {
  * import { RequestProxy } from "@switchyard/core/gateway";
  * const backend = Deno.serve(
  *   { hostname: "127.0.0.1", port: 0, onListen() {} },
- *   (req) => new Response(`${new URL(req.url).pathname} for ${req.headers.get("x-forwarded-for")}`),
+ *   (req) => {
+ *     const from = req.headers.get("x-forwarded-for");
+ *     return new Response(`${new URL(req.url).pathname} for ${from}`);
+ *   },
  * );
  * const proxy = new RequestProxy({ timeout: 5_000 });
  * const res = await proxy.forward(new Request("http://gateway.test/users/42"), {

@@ -105,7 +105,7 @@ const NONE: Promise<null> = Promise.resolve(null);
  *   fn1: { "/api/users/*": `http://127.0.0.1:${users.addr.port}` },
  * });
  * const router = new RuntimeRouter(store, { cacheTTL: 300, proxyTimeout: 30_000 });
- * // Deno.serve(async (req) => (await router.handleRequest("fn1", req)) ?? new Response("own code"));
+ * // Served: Deno.serve(async (req) => (await router.handleRequest("fn1", req)) ?? ownCode(req));
  * const hit = await router.handleRequest("fn1", new Request("http://app.test/api/users/42"));
  * console.assert((await hit?.text()) === "users: /42");
  * const miss = await router.handleRequest("fn1", new Request("http://app.test/about"));
