@@ -11,6 +11,9 @@
  * A capability the driver lacks is skipped with a reason, so the report
  * says why a case did not run.
  *
+ * The first example is not run: `myDriver`, `fileDriver` and their helpers
+ * stand for your own driver ({@linkcode runDriverSuite} has a runnable one).
+ *
  * @example A driver's test file
  * ```ts ignore
  * import { runDriverSuite } from "@switchyard/core/driver/testing";
