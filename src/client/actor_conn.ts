@@ -205,6 +205,21 @@ export class ActorConnection {
    * @param args Arguments.
    * @returns The action's output.
    * @throws {SwitchyardError} The action's error, `connection_lost` when the transport dropped while it ran (it is not re-sent), `connection_closed` after dispose.
+   *
+   * @example Call an action by name; after dispose() calls reject
+   * ```ts
+   * import { actor, setup } from "@switchyard/core";
+   * import { memoryDriver } from "@switchyard/core/drivers/memory";
+   *
+   * const echo = actor({ actions: { echo: (_c, text: string) => text } });
+   * const server = setup({ use: { echo } }).createServer({ driver: memoryDriver() });
+   * const conn = server.client.echo.getOrCreate("a").connect();
+   * console.assert((await conn.call("echo", ["hi"])) === "hi");
+   * await conn.dispose();
+   * const err = await conn.call("echo", ["late"]).then(() => null, (e) => e as { code: string });
+   * console.assert(err?.code === "connection_closed");
+   * await server.shutdown();
+   * ```
    */
   call(name: string, args: unknown[]): Promise<unknown> {
     if (this.#status === "closed") {
