@@ -247,6 +247,21 @@ export class RequestProxy {
    * @param options The target and per-call settings.
    * @returns The response, or the kind of failure.
    * @throws {SwitchyardError} `invalid_route_target` when `options.target` is malformed.
+   *
+   * @example Report an unreachable upstream instead of answering 502
+   * ```ts
+   * import { RequestProxy } from "@switchyard/core/gateway";
+   * // A port that was just free: nothing listens there.
+   * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const port = probe.addr.port;
+   * probe.close();
+   * const proxy = new RequestProxy({ timeout: 2_000 });
+   * const outcome = await proxy.attempt(new Request("http://gateway.test/"), {
+   *   target: `http://127.0.0.1:${port}`,
+   * });
+   * console.assert(!outcome.ok && outcome.kind === "unreachable");
+   * proxy.close();
+   * ```
    */
   attempt(request: Request, options: ForwardOptions): Promise<ProxyOutcome> {
     checkRequest("attempt()", request);

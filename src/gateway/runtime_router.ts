@@ -367,6 +367,22 @@ export class RuntimeRouter {
    * `request` is not a `Request`.
    * @throws {SwitchyardError} `route_store_unavailable` (503) when the store
    * fails; a compile error (400) when the stored table is invalid.
+   *
+   * @example A mount prefix stripped before matching
+   * ```ts
+   * import { MemoryRouteStore, RuntimeRouter } from "@switchyard/core/gateway";
+   * const api = Deno.serve(
+   *   { hostname: "127.0.0.1", port: 0, onListen() {} },
+   *   (req) => new Response(new URL(req.url).pathname),
+   * );
+   * const store = new MemoryRouteStore({ shop: { "/orders/*": `http://127.0.0.1:${api.addr.port}` } });
+   * const router = new RuntimeRouter(store);
+   * const req = new Request("http://app.test/shop/orders/7");
+   * const res = await router.handleRequest("shop", req, { path: "/orders/7" });
+   * console.assert((await res?.text()) === "/7");
+   * router.close();
+   * await api.shutdown();
+   * ```
    */
   handleRequest(
     functionId: string,
