@@ -375,7 +375,8 @@ export class RuntimeRouter {
    *   { hostname: "127.0.0.1", port: 0, onListen() {} },
    *   (req) => new Response(new URL(req.url).pathname),
    * );
-   * const store = new MemoryRouteStore({ shop: { "/orders/*": `http://127.0.0.1:${api.addr.port}` } });
+   * const origin = `http://127.0.0.1:${api.addr.port}`;
+   * const store = new MemoryRouteStore({ shop: { "/orders/*": origin } });
    * const router = new RuntimeRouter(store);
    * const req = new Request("http://app.test/shop/orders/7");
    * const res = await router.handleRequest("shop", req, { path: "/orders/7" });
