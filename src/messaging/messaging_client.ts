@@ -200,7 +200,11 @@ export class MessagingClient {
    *
    * @example send() rejects with actor_not_found for an unknown actor
    * ```ts
-   * import { MessageRouter, MessagingClient, serveMessagingSocket } from "@switchyard/core/messaging";
+   * import {
+   *   MessageRouter,
+   *   MessagingClient,
+   *   serveMessagingSocket,
+   * } from "@switchyard/core/messaging";
    * import { socketPair } from "@switchyard/core/driver";
    *
    * const router = new MessageRouter();
@@ -235,7 +239,11 @@ export class MessagingClient {
    *
    * @example Many requests in one frame, with batching
    * ```ts
-   * import { MessageRouter, MessagingClient, serveMessagingSocket } from "@switchyard/core/messaging";
+   * import {
+   *   MessageRouter,
+   *   MessagingClient,
+   *   serveMessagingSocket,
+   * } from "@switchyard/core/messaging";
    * import { socketPair } from "@switchyard/core/driver";
    *
    * const router = new MessageRouter();
@@ -267,7 +275,11 @@ export class MessagingClient {
    *
    * @example An actor that refuses the channel
    * ```ts
-   * import { MessageRouter, MessagingClient, serveMessagingSocket } from "@switchyard/core/messaging";
+   * import {
+   *   MessageRouter,
+   *   MessagingClient,
+   *   serveMessagingSocket,
+   * } from "@switchyard/core/messaging";
    * import { socketPair } from "@switchyard/core/driver";
    *
    * const router = new MessageRouter();

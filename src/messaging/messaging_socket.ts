@@ -112,7 +112,11 @@ function randomId(): string {
  *
  * @example Serve a client over an in-process socket pair
  * ```ts
- * import { MessageRouter, MessagingClient, serveMessagingSocket } from "@switchyard/core/messaging";
+ * import {
+ *   MessageRouter,
+ *   MessagingClient,
+ *   serveMessagingSocket,
+ * } from "@switchyard/core/messaging";
  * import { socketPair } from "@switchyard/core/driver";
  * const router = new MessageRouter();
  * router.register("echo", { onRequest: (d) => d });
