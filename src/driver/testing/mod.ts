@@ -11,7 +11,7 @@
  * A capability the driver lacks is skipped with a reason, so the report
  * says why a case did not run.
  *
- * The first example is not run: `myDriver`, `fileDriver` and their helpers
+ * This example is not run: `myDriver`, `fileDriver` and their helpers
  * stand for your own driver ({@linkcode runDriverSuite} has a runnable one).
  *
  * @example A driver's test file
