@@ -2,11 +2,11 @@
  * Serves a switchyard server on Node: HTTP through `@hono/node-server`,
  * WebSockets through the `ws` package on the HTTP server's `upgrade` event.
  * Node has no built-in way to upgrade a `Request`, so the adapter passes
- * `upgradeWebSocket` to `server.fetch` per request: runtime-specific code
- * stays in this adapter.
+ * `upgradeWebSocket` to `server.fetch` per request: the server itself holds
+ * no runtime-specific code.
  *
- * @example Serve a counter on Node 22+
- * ```ts ignore
+ * @example Serve a counter on Node 22+ (Deno runs it too)
+ * ```ts
  * import { actor, setup } from "@switchyard/core";
  * import { memoryDriver } from "@switchyard/core/drivers/memory";
  * import { serve } from "@switchyard/core/adapters/node";
@@ -17,8 +17,8 @@
  *   actions: { increment: (c, by: number) => (c.state.count += by) },
  * });
  * const server = setup({ use: { counter } }).createServer({ driver: memoryDriver() });
- * const http = await serve(server, { port: 8080 });
- * console.log(`listening on ${http.url}`);
+ * const http = await serve(server, { port: 0 }); // `port: 8080` in production
+ * console.assert(http.url === `http://127.0.0.1:${http.port}`);
  * // later:
  * await http.close();
  * await server.shutdown();
@@ -187,6 +187,21 @@ async function writeResponse(socket: Duplex, res: Response): Promise<void> {
  * @param options Port and interface.
  * @returns The listening server, once it listens.
  * @throws {Error} When the port cannot be bound (e.g. `EADDRINUSE`).
+ *
+ * @example Serve on a free port, answer a request, stop
+ * ```ts
+ * import { actor, setup } from "@switchyard/core";
+ * import { memoryDriver } from "@switchyard/core/drivers/memory";
+ * import { serve } from "@switchyard/core/adapters/node";
+ *
+ * const counter = actor({ state: { count: 0 }, actions: {} });
+ * const server = setup({ use: { counter } }).createServer({ driver: memoryDriver() });
+ * const http = await serve(server, { port: 0 }); // 127.0.0.1, a free port
+ * const res = await fetch(`${http.url}/health`);
+ * console.assert(res.status === 200 && (await res.json()).status === "ok");
+ * await http.close();
+ * await server.shutdown();
+ * ```
  */
 export function serve(server: FetchServer, options: NodeServeOptions = {}): Promise<NodeServer> {
   const hostname = options.hostname ?? "127.0.0.1";

@@ -118,6 +118,21 @@ function bindingOf(env: unknown, binding: string): DurableObjectNamespaceLike {
  * @throws {SwitchyardError} `invalid_config` for invalid server options (at
  *   the first request); a missing binding answers every request with
  *   `invalid_config` (500), naming the binding.
+ *
+ * @example A Worker whose namespace binding has another name
+ * ```ts
+ * import { actor, setup } from "@switchyard/core";
+ * import { createHandler } from "@switchyard/core/drivers/cloudflare";
+ *
+ * const echo = actor({ onAuth: () => {}, actions: { echo: (_c, v: string) => v } });
+ * const { handler } = createHandler(setup({ use: { echo } }), { binding: "ECHO_ACTORS" });
+ *
+ * // Deployed, the environment holds the binding; here it is missing, and the answer names it.
+ * const res = await handler.fetch(new Request("http://worker/health"), {});
+ * const body = await res.json();
+ * console.assert(res.status === 500 && body.code === "invalid_config");
+ * console.assert(body.message.includes('"ECHO_ACTORS"'));
+ * ```
  */
 export function createHandler(
   registry: Registry,

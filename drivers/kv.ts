@@ -110,6 +110,25 @@ export interface KvDriverOptions {
  *   may be called once (the server's shutdown closes the file).
  * @throws {SwitchyardError} `kv_open_failed` naming the path when it cannot be opened.
  * @throws {TypeError} For an empty path.
+ *
+ * @example State that survives a restart of the server
+ * ```ts
+ * import { actor, setup } from "@switchyard/core";
+ * import { kvDriver } from "@switchyard/core/drivers/kv";
+ * const counter = actor({ state: { n: 0 }, actions: { inc: (c) => ++c.state.n } });
+ * const registry = setup({ use: { counter } });
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/actors.kv`;
+ *
+ * const first = registry.createServer({ driver: await kvDriver({ path }) });
+ * console.assert((await first.client.counter.getOrCreate("a").inc()) === 1);
+ * await first.shutdown(); // closes the file
+ *
+ * const second = registry.createServer({ driver: await kvDriver({ path }) });
+ * console.assert((await second.client.counter.getOrCreate("a").inc()) === 2);
+ * await second.shutdown();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function kvDriver(options: KvDriverOptions): Promise<DriverFactory> {
   const opened = await openKvStore(options.path);

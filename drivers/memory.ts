@@ -44,6 +44,25 @@ export type MemoryDriverOptions = Record<string, never>;
  *
  * @param _options Reserved.
  * @returns A driver factory for `createServer({ driver })`.
+ *
+ * @example Each memory driver holds its own actors, and nothing outlives the server
+ * ```ts
+ * import { actor, setup } from "@switchyard/core";
+ * import { memoryDriver } from "@switchyard/core/drivers/memory";
+ * const counter = actor({
+ *   state: { count: 0 },
+ *   actions: { increment: (c) => ++c.state.count },
+ * });
+ * const registry = setup({ use: { counter } });
+ *
+ * const first = registry.createServer({ driver: memoryDriver() });
+ * console.assert((await first.client.counter.getOrCreate(["a"]).increment()) === 1);
+ * await first.shutdown();
+ *
+ * const second = registry.createServer({ driver: memoryDriver() });
+ * console.assert((await second.client.counter.getOrCreate(["a"]).increment()) === 1);
+ * await second.shutdown();
+ * ```
  */
 export function memoryDriver(_options: MemoryDriverOptions = {}): DriverFactory {
   return {

@@ -271,7 +271,16 @@ export interface ResolvedConfig {
   onChannelClose?: Fn;
 }
 
-/** A validated actor type, ready for `setup({ use: { name: definition } })`. */
+/**
+ * A validated actor type, ready for `setup({ use: { name: definition } })`.
+ *
+ * @example An actor definition made by actor()
+ * ```ts
+ * import { actor, ActorDefinition } from "@switchyard/core";
+ * const room = actor({ state: { members: [] as string[] }, actions: {} });
+ * console.assert(room instanceof ActorDefinition);
+ * ```
+ */
 export class ActorDefinition<
   S = unknown,
   V = unknown,

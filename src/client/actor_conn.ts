@@ -53,12 +53,32 @@ export type { ActorConnectionOptions, ConnCloseInfo, ConnectionStatus } from "./
  * method per action (see {@linkcode ActorConn} in `actor_handle.ts`).
  *
  * @example Listen to an event
- * ```ts ignore
+ * ```ts
+ * import { actor, setup } from "@switchyard/core";
+ * import { memoryDriver } from "@switchyard/core/drivers/memory";
+ *
+ * const counter = actor({
+ *   state: { count: 0 },
+ *   actions: {
+ *     increment: (c, by: number) => {
+ *       c.state.count += by;
+ *       c.broadcast("changed", c.state.count);
+ *       return c.state.count;
+ *     },
+ *   },
+ * });
+ * const server = setup({ use: { counter } }).createServer({ driver: memoryDriver() });
+ * const client = server.client; // the remote client's connections work the same
+ *
  * const conn = client.counter.getOrCreate("a").connect();
- * const off = conn.on("changed", (count: number) => console.log(count));
+ * const seen: number[] = [];
+ * const off = conn.on("changed", (count: number) => seen.push(count));
+ * const first = new Promise((resolve) => conn.once("changed", resolve));
  * await conn.increment(1);
+ * console.assert((await first) === 1 && seen[0] === 1);
  * off();
  * await conn.dispose();
+ * await server.shutdown();
  * ```
  */
 export class ActorConnection {
@@ -185,6 +205,21 @@ export class ActorConnection {
    * @param args Arguments.
    * @returns The action's output.
    * @throws {SwitchyardError} The action's error, `connection_lost` when the transport dropped while it ran (it is not re-sent), `connection_closed` after dispose.
+   *
+   * @example Call an action by name; after dispose() calls reject
+   * ```ts
+   * import { actor, setup } from "@switchyard/core";
+   * import { memoryDriver } from "@switchyard/core/drivers/memory";
+   *
+   * const echo = actor({ actions: { echo: (_c, text: string) => text } });
+   * const server = setup({ use: { echo } }).createServer({ driver: memoryDriver() });
+   * const conn = server.client.echo.getOrCreate("a").connect();
+   * console.assert((await conn.call("echo", ["hi"])) === "hi");
+   * await conn.dispose();
+   * const err = await conn.call("echo", ["late"]).then(() => null, (e) => e as { code: string });
+   * console.assert(err?.code === "connection_closed");
+   * await server.shutdown();
+   * ```
    */
   call(name: string, args: unknown[]): Promise<unknown> {
     if (this.#status === "closed") {

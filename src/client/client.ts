@@ -147,11 +147,24 @@ function accessor<D>(ctx: HandleContext, name: string): ActorAccessor<D> {
  * @returns The client.
  * @throws {RangeError} When the reconnect options are out of range.
  *
- * @example Over a custom driver
- * ```ts ignore
- * import { createClientWithDriver } from "@switchyard/core/client";
- * const client = createClientWithDriver<typeof registry>(myDriver, { encoding: "cbor" });
- * await client.counter.getOrCreate("a").increment(1);
+ * @example Over the remote driver, sending HTTP to an in-process server
+ * ```ts
+ * import { actor, setup } from "@switchyard/core";
+ * import { memoryDriver } from "@switchyard/core/drivers/memory";
+ * import { createClientWithDriver, createRemoteDriver } from "@switchyard/core/client";
+ *
+ * const counter = actor({
+ *   state: { count: 0 },
+ *   onAuth: () => {},
+ *   actions: { increment: (c, by: number) => (c.state.count += by) },
+ * });
+ * const registry = setup({ use: { counter } });
+ * const server = registry.createServer({ driver: memoryDriver() });
+ * const driver = createRemoteDriver("http://switchyard.test", { fetch: server.fetch });
+ * const client = createClientWithDriver<typeof registry>(driver, { encoding: "cbor" });
+ * console.assert((await client.counter.getOrCreate("a").increment(1)) === 1);
+ * await client.dispose();
+ * await server.shutdown();
  * ```
  */
 export function createClientWithDriver<R extends RegistryShape = UntypedRegistry>(

@@ -4,6 +4,9 @@
  * HTTP and WebSocket access. Browser-safe: it uses only web-standard
  * globals and contains no server code.
  *
+ * Not run as a test: `./server.ts` stands for the module of the server that
+ * exports its registry (see {@linkcode createClient} for a runnable example).
+ *
  * @example Count with a remote actor
  * ```ts ignore
  * import { createClient } from "@switchyard/core/client";

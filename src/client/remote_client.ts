@@ -23,18 +23,37 @@ export interface RemoteClientOptions extends ClientOptions, RemoteDriverOptions 
  * @throws {RangeError} When an option is out of range.
  *
  * @example Call an action and listen to an event
- * ```ts ignore
+ * ```ts
+ * import { actor, setup } from "@switchyard/core";
+ * import { memoryDriver } from "@switchyard/core/drivers/memory";
  * import { createClient } from "@switchyard/core/client";
- * import type { registry } from "./server.ts";
  *
- * const client = createClient<typeof registry>("http://127.0.0.1:8080");
- * const counter = client.counter.getOrCreate(["my-counter"]);
- * console.log(await counter.increment(1));
+ * const counter = actor({
+ *   state: { count: 0 },
+ *   onAuth: () => {},
+ *   actions: {
+ *     increment: (c, by: number) => {
+ *       c.state.count += by;
+ *       c.broadcast("changed", c.state.count);
+ *       return c.state.count;
+ *     },
+ *   },
+ * });
+ * const registry = setup({ use: { counter } });
+ * const server = registry.createServer({ driver: memoryDriver() });
+ * const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.fetch);
  *
- * const conn = counter.connect();
- * conn.on("changed", (count: number) => console.log("now", count));
+ * const client = createClient<typeof registry>(`http://127.0.0.1:${http.addr.port}`);
+ * const handle = client.counter.getOrCreate(["my-counter"]);
+ * console.assert((await handle.increment(1)) === 1); // over HTTP
+ *
+ * const conn = handle.connect(); // over a WebSocket
+ * const changed = new Promise((resolve) => conn.on("changed", resolve));
  * await conn.increment(2);
+ * console.assert((await changed) === 3);
  * await client.dispose();
+ * await http.shutdown();
+ * await server.shutdown();
  * ```
  */
 export function createClient<R extends RegistryShape = UntypedRegistry>(

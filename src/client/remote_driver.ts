@@ -1,6 +1,6 @@
 /**
  * The remote {@linkcode ClientDriver}: HTTP, WebSocket and SSE against the
- * manager router (docs/architecture.md). Uses only web-standard globals (`fetch`,
+ * manager router. Uses only web-standard globals (`fetch`,
  * `WebSocket`, streams), so it runs in browsers, Deno and Node 22+.
  *
  * @module

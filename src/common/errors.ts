@@ -112,6 +112,14 @@ export interface ErrorBody {
  * @param message Sentence-case message.
  * @param metadata Safe details.
  * @returns The error, ready to throw.
+ *
+ * @example A coded error that reaches the caller
+ * ```ts
+ * import { publicError, SwitchyardError } from "@switchyard/core/driver";
+ * const err = publicError("quota_exceeded", 429, 'Quota of "uploads" is used up', { limit: 10 });
+ * console.assert(err instanceof SwitchyardError && err.public);
+ * console.assert(err.code === "quota_exceeded" && err.status === 429);
+ * ```
  */
 export function publicError(
   code: string,

@@ -20,6 +20,14 @@ export function randomToken(): string {
  * A random id (UUID v4 without dashes).
  *
  * @returns The id.
+ *
+ * @example A fresh actor id
+ * ```ts
+ * import { randomId } from "@switchyard/core/driver";
+ * const id = randomId();
+ * console.assert(/^[0-9a-f]{32}$/.test(id));
+ * console.assert(id !== randomId());
+ * ```
  */
 export function randomId(): string {
   return crypto.randomUUID().replaceAll("-", "");

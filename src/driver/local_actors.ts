@@ -17,7 +17,10 @@ import type { DriverContext, OpenWebSocketOptions } from "./manager_driver.ts";
 /**
  * Live actors of one driver in this process.
  *
- * @example
+ * The example is a fragment of a driver class, so it is not run; the memory
+ * driver (`drivers/memory.ts`) is a complete driver built on this class.
+ *
+ * @example The actor half of a driver that hosts its actors here
  * ```ts ignore
  * class MyDriver implements ManagerDriver, ActorDriver {
  *   #actors = new LocalActors(context, this, (id) => this.#records.get(id));

@@ -24,7 +24,7 @@ export interface CircuitBreakerOptions {
  *
  * @example Open after two failures, close after a good probe
  * ```ts
- * import { CircuitBreaker } from "./circuit_breaker.ts";
+ * import { CircuitBreaker } from "@switchyard/core/gateway";
  * let t = 0;
  * const b = new CircuitBreaker({ failures: 2, resetAfter: 100, now: () => t });
  * b.record(false); b.record(false);

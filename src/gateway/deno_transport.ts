@@ -101,6 +101,14 @@ export function denoTransport(options: DenoTransportOptions = {}): ProxyTranspor
  * Whether {@linkcode denoTransport} can run here (`Deno.connect` exists).
  *
  * @returns `true` on Deno.
+ *
+ * @example Pick the Deno transport where it runs
+ * ```ts
+ * import { denoTransport, denoTransportAvailable, fetchTransport } from "@switchyard/core/gateway";
+ * console.assert(denoTransportAvailable()); // this example runs on Deno
+ * const transport = denoTransportAvailable() ? denoTransport() : fetchTransport();
+ * transport.close?.();
+ * ```
  */
 export function denoTransportAvailable(): boolean {
   const d = (globalThis as { Deno?: { connect?: unknown; version?: unknown } }).Deno;

@@ -54,7 +54,21 @@ export interface GatewayTraffic {
   targets: Record<string, TrafficStats & { breaker: CircuitState | null }>;
 }
 
-/** One counting cell: a function's route and one of its targets (or `""` for the route itself). */
+/**
+ * One counting cell: a function's route and one of its targets (or `""` for the route itself).
+ *
+ * @example Count answers of one route and target
+ * ```ts
+ * import { GatewayMetrics, MetricCell } from "@switchyard/core/gateway";
+ * const metrics = new GatewayMetrics();
+ * const cell = metrics.cell("shop", "/api/*", "http://127.0.0.1:9000");
+ * console.assert(cell instanceof MetricCell);
+ * cell.observe(200, 0.012);
+ * cell.observe(503, 0.4);
+ * console.assert(cell.status[1] === 1 && cell.status[4] === 1); // one 2xx, one 5xx
+ * console.assert(Math.abs(cell.sum - 0.412) < 1e-9);
+ * ```
+ */
 export class MetricCell {
   /** The function id. */
   readonly functionId: string;
@@ -119,6 +133,19 @@ export class MetricCell {
  *
  * @param outcome A failed attempt.
  * @returns The kind.
+ *
+ * @example A refused connection, found in the error's causes
+ * ```ts
+ * import { upstreamErrorKind } from "@switchyard/core/gateway";
+ * const kind = upstreamErrorKind({
+ *   ok: false,
+ *   kind: "unreachable",
+ *   target: "http://127.0.0.1:9",
+ *   message: 'Upstream "http://127.0.0.1:9" is unreachable',
+ *   cause: new TypeError("fetch failed", { cause: { code: "ECONNREFUSED" } }),
+ * });
+ * console.assert(kind === "refused");
+ * ```
  */
 export function upstreamErrorKind(outcome: ProxyOutcome & { ok: false }): UpstreamErrorKind {
   if (outcome.kind === "timeout") return "timeout";
@@ -180,7 +207,7 @@ const MAX_CELLS = 100_000;
  *
  * @example Count one answer and render it
  * ```ts
- * import { GatewayMetrics } from "./gateway_metrics.ts";
+ * import { GatewayMetrics } from "@switchyard/core/gateway";
  * const m = new GatewayMetrics();
  * m.cell("shop", "/api/*", "http://api.test").observe(200, 0.012);
  * console.assert(m.render().includes('class="2xx"'));

@@ -36,14 +36,17 @@ export interface KvRouteStoreOptions {
 
 /**
  * Route records in Deno KV. Values are CBOR bytes, so a file written by Deno
- * can be read by `@deno/kv` on Node (V8-serialised values are not). Reads are eventually
- * consistent across processes through the router's cache TTL.
+ * can be read by `@deno/kv` on Node. Reads are eventually consistent across
+ * processes through the router's cache TTL.
  *
  * @example In memory
- * ```ts ignore
- * import { KvRouteStore } from "./kv_route_store.ts";
- * const store = new KvRouteStore(await Deno.openKv(":memory:"));
+ * ```ts
+ * import { KvRouteStore } from "@switchyard/core/gateway";
+ * const kv = await Deno.openKv(":memory:");
+ * const store = new KvRouteStore(kv);
  * await store.setRecord("fn1", { routes: { "/*": "https://example.com" }, active: true });
+ * console.assert((await store.getRoutes("fn1"))?.["/*"] === "https://example.com");
+ * kv.close();
  * ```
  */
 export class KvRouteStore implements WritableRouteStore {

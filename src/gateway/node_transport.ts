@@ -58,6 +58,15 @@ let undici: { getGlobalDispatcher(): UndiciDispatcher } | undefined;
  * on first use so the gateway module itself imports nothing from Node.
  *
  * @returns The dispatcher.
+ *
+ * @example The Node transport over the shared undici dispatcher
+ * ```ts
+ * import { globalDispatcher, nodeTransport } from "@switchyard/core/gateway";
+ * const dispatcher = await globalDispatcher();
+ * console.assert(typeof dispatcher.dispatch === "function");
+ * const transport = nodeTransport({ dispatcher }); // what nodeTransport() uses by default
+ * console.assert(typeof transport.send === "function");
+ * ```
  */
 export async function globalDispatcher(): Promise<UndiciDispatcher> {
   if (undici === undefined) {
@@ -74,6 +83,14 @@ export async function globalDispatcher(): Promise<UndiciDispatcher> {
  * have their own user agent.
  *
  * @returns `true` on Node.
+ *
+ * @example Prefer the Node transport on Node only
+ * ```ts
+ * import { fetchTransport, nodeTransport, nodeTransportAvailable } from "@switchyard/core/gateway";
+ * console.assert(!nodeTransportAvailable()); // Deno has its own user agent
+ * const transport = nodeTransportAvailable() ? nodeTransport() : fetchTransport();
+ * console.assert(typeof transport.send === "function");
+ * ```
  */
 export function nodeTransportAvailable(): boolean {
   const ua = (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent;
@@ -141,12 +158,22 @@ const EMPTY = new Uint8Array(0);
  * @returns The transport.
  *
  * @example Send through a dedicated pool of the undici package
- * ```ts ignore
+ * ```ts
  * import { Agent } from "undici";
- * import { MemoryRouteStore, nodeTransport, RuntimeRouter } from "@switchyard/core/gateway";
+ * import {
+ *   MemoryRouteStore,
+ *   nodeTransport,
+ *   RuntimeRouter,
+ *   type UndiciDispatcher,
+ * } from "@switchyard/core/gateway";
+ * const pool = new Agent({ connections: 128 });
+ * // undici types `dispatch()` with its own option type, hence the cast.
+ * const dispatcher = pool as unknown as UndiciDispatcher;
  * const router = new RuntimeRouter(new MemoryRouteStore({}), {
- *   transport: nodeTransport({ dispatcher: new Agent({ connections: 128 }) }),
+ *   transport: nodeTransport({ dispatcher }),
  * });
+ * router.close();
+ * await pool.close();
  * ```
  */
 export function nodeTransport(options: NodeTransportOptions = {}): ProxyTransport {

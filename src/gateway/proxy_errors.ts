@@ -39,7 +39,7 @@ const FAILURES: Record<ProxyFailureKind, [number, string]> = {
  *
  * @example Answer 401 from an auth hook
  * ```ts
- * import { proxyErrorResponse } from "./proxy_errors.ts";
+ * import { proxyErrorResponse } from "@switchyard/core/gateway";
  * const res = proxyErrorResponse(401, "unauthorized", "A token is required", "https://api.example.com");
  * console.assert(res.status === 401);
  * ```
@@ -62,6 +62,20 @@ export function proxyErrorResponse(
  *
  * @param outcome A failed outcome.
  * @returns The JSON error response.
+ *
+ * @example A timed-out attempt becomes a 504
+ * ```ts
+ * import { failureResponse } from "@switchyard/core/gateway";
+ * const res = failureResponse({
+ *   ok: false,
+ *   kind: "timeout",
+ *   target: "http://127.0.0.1:9000/api",
+ *   message: 'Upstream "http://127.0.0.1:9000/api" did not answer within 5000 ms',
+ * });
+ * const body = await res.json();
+ * console.assert(res.status === 504 && body.code === "upstream_timeout");
+ * console.assert(body.target === "http://127.0.0.1:9000/api");
+ * ```
  */
 export function failureResponse(outcome: ProxyOutcome & { ok: false }): Response {
   const [status, code] = FAILURES[outcome.kind];

@@ -151,12 +151,24 @@ function bodyOf(request: Request): ReadableStream<Uint8Array> | null {
  * then take as long as it needs.
  *
  * @example Forward to a backend
- * ```ts ignore
- * import { RequestProxy } from "./request_proxy.ts";
- * const proxy = new RequestProxy({ timeout: 5_000 });
- * Deno.serve((req, info) =>
- *   proxy.forward(req, { target: "https://api.example.com", clientAddress: info.remoteAddr.hostname })
+ * ```ts
+ * import { RequestProxy } from "@switchyard/core/gateway";
+ * const backend = Deno.serve(
+ *   { hostname: "127.0.0.1", port: 0, onListen() {} },
+ *   (req) => {
+ *     const from = req.headers.get("x-forwarded-for");
+ *     return new Response(`${new URL(req.url).pathname} for ${from}`);
+ *   },
  * );
+ * const proxy = new RequestProxy({ timeout: 5_000 });
+ * const res = await proxy.forward(new Request("http://gateway.test/users/42"), {
+ *   target: `http://127.0.0.1:${backend.addr.port}/v1`,
+ *   remainder: "/users/42",
+ *   clientAddress: "203.0.113.7", // in Deno.serve: info.remoteAddr.hostname
+ * });
+ * console.assert((await res.text()) === "/v1/users/42 for 203.0.113.7");
+ * proxy.close();
+ * await backend.shutdown();
  * ```
  */
 export class RequestProxy {
@@ -235,6 +247,21 @@ export class RequestProxy {
    * @param options The target and per-call settings.
    * @returns The response, or the kind of failure.
    * @throws {SwitchyardError} `invalid_route_target` when `options.target` is malformed.
+   *
+   * @example Report an unreachable upstream instead of answering 502
+   * ```ts
+   * import { RequestProxy } from "@switchyard/core/gateway";
+   * // A port that was just free: nothing listens there.
+   * const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+   * const port = probe.addr.port;
+   * probe.close();
+   * const proxy = new RequestProxy({ timeout: 2_000 });
+   * const outcome = await proxy.attempt(new Request("http://gateway.test/"), {
+   *   target: `http://127.0.0.1:${port}`,
+   * });
+   * console.assert(!outcome.ok && outcome.kind === "unreachable");
+   * proxy.close();
+   * ```
    */
   attempt(request: Request, options: ForwardOptions): Promise<ProxyOutcome> {
     checkRequest("attempt()", request);

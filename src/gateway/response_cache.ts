@@ -87,7 +87,7 @@ function seconds(v: string | undefined): number | undefined {
  *
  * @example Store and answer
  * ```ts
- * import { ResponseCache } from "./response_cache.ts";
+ * import { ResponseCache } from "@switchyard/core/gateway";
  * const cache = new ResponseCache({ ttl: 60_000 });
  * const req = new Request("http://gw.test/a");
  * await cache.store("/a", req, new Response("hi"));
@@ -295,6 +295,13 @@ export class ResponseCache {
  * @param res The answer.
  * @param status The parameters after `switchyard; `, e.g. `fwd=bypass`.
  * @returns The answer with the field.
+ *
+ * @example Mark an answer that bypassed the cache
+ * ```ts
+ * import { withCacheStatus } from "@switchyard/core/gateway";
+ * const res = withCacheStatus(new Response("ok"), "fwd=bypass");
+ * console.assert(res.headers.get("cache-status") === "switchyard; fwd=bypass");
+ * ```
  */
 export function withCacheStatus(res: Response, status: string): Response {
   let out = res;

@@ -50,7 +50,7 @@ export interface RouteAdminApi {
  * @example Mount beside the router
  * ```ts
  * import { Hono } from "hono";
- * import { createRouteAdminApi, MemoryRouteStore, RuntimeRouter } from "./mod.ts";
+ * import { createRouteAdminApi, MemoryRouteStore, RuntimeRouter } from "@switchyard/core/gateway";
  * const store = new MemoryRouteStore();
  * const router = new RuntimeRouter(store);
  * const app = new Hono();

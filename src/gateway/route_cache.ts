@@ -42,7 +42,7 @@ interface Entry<T> {
  *
  * @example One load for two lookups
  * ```ts
- * import { RouteCache } from "./route_cache.ts";
+ * import { RouteCache } from "@switchyard/core/gateway";
  * let reads = 0;
  * const cache = new RouteCache<string>(async (id) => (reads++, id === "a" ? "table" : null));
  * await Promise.all([cache.get("a"), cache.get("a"), cache.get("b")]);

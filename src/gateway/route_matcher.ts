@@ -118,7 +118,7 @@ function decodeParam(raw: string): string {
  *
  * @example Match a table
  * ```ts
- * import { RouteMatcher } from "./route_matcher.ts";
+ * import { RouteMatcher } from "@switchyard/core/gateway";
  * const m = new RouteMatcher([
  *   { pattern: "/users/:id(\\d+)", data: "user" },
  *   { pattern: "/users/me", data: "me" },

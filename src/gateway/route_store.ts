@@ -57,7 +57,7 @@ export interface WritableRouteStore extends RouteStore {
  *
  * @example Store and read
  * ```ts
- * import { MemoryRouteStore } from "./route_store.ts";
+ * import { MemoryRouteStore } from "@switchyard/core/gateway";
  * const store = new MemoryRouteStore({ fn1: { "/*": "https://example.com" } });
  * console.assert((await store.getRoutes("fn1")) !== null);
  * await store.setRecord("fn1", { routes: { "/*": "https://example.com" }, active: false });

@@ -188,7 +188,7 @@ const KEY = /^(?:([A-Za-z]+(?:,[A-Za-z]+)*)\s+)?(\/.*|~.+)$/;
  *
  * @example Plain and object forms
  * ```ts
- * import { parseRouteTable } from "./route_table.ts";
+ * import { parseRouteTable } from "@switchyard/core/gateway";
  * const specs = parseRouteTable({
  *   "/api/users/*": "https://users.example.com",
  *   "POST /api/orders": { targets: ["https://a.example.com", "https://b.example.com"], retries: 0 },

@@ -163,7 +163,7 @@ function fill(text: string, params: Record<string, string>): string {
  *
  * @example Rename a path and add a field
  * ```ts
- * import { RouteTransform } from "./route_transform.ts";
+ * import { RouteTransform } from "@switchyard/core/gateway";
  * const t = new RouteTransform("/api/:tenant/*", {
  *   request: { set: { "x-tenant": "yes" }, path: { path: "/v2/:tenant/*" } },
  * }, { params: ["tenant"], hooks: {} });

@@ -95,13 +95,23 @@ const NONE: Promise<null> = Promise.resolve(null);
  * Routes a function's requests through its route table.
  *
  * @example Route a function's API
- * ```ts ignore
- * import { MemoryRouteStore, RuntimeRouter } from "./mod.ts";
+ * ```ts
+ * import { MemoryRouteStore, RuntimeRouter } from "@switchyard/core/gateway";
+ * const users = Deno.serve(
+ *   { hostname: "127.0.0.1", port: 0, onListen() {} },
+ *   (req) => new Response(`users: ${new URL(req.url).pathname}`),
+ * );
  * const store = new MemoryRouteStore({
- *   fn1: { "/api/users/*": "https://users.example.com", "/*": "https://www.example.com" },
+ *   fn1: { "/api/users/*": `http://127.0.0.1:${users.addr.port}` },
  * });
  * const router = new RuntimeRouter(store, { cacheTTL: 300, proxyTimeout: 30_000 });
- * Deno.serve(async (req) => (await router.handleRequest("fn1", req)) ?? new Response("own code"));
+ * // Served: Deno.serve(async (req) => (await router.handleRequest("fn1", req)) ?? ownCode(req));
+ * const hit = await router.handleRequest("fn1", new Request("http://app.test/api/users/42"));
+ * console.assert((await hit?.text()) === "users: /42");
+ * const miss = await router.handleRequest("fn1", new Request("http://app.test/about"));
+ * console.assert(miss === null); // no route: the function's own code answers
+ * router.close();
+ * await users.shutdown();
  * ```
  */
 export class RuntimeRouter {
@@ -357,6 +367,23 @@ export class RuntimeRouter {
    * `request` is not a `Request`.
    * @throws {SwitchyardError} `route_store_unavailable` (503) when the store
    * fails; a compile error (400) when the stored table is invalid.
+   *
+   * @example A mount prefix stripped before matching
+   * ```ts
+   * import { MemoryRouteStore, RuntimeRouter } from "@switchyard/core/gateway";
+   * const api = Deno.serve(
+   *   { hostname: "127.0.0.1", port: 0, onListen() {} },
+   *   (req) => new Response(new URL(req.url).pathname),
+   * );
+   * const origin = `http://127.0.0.1:${api.addr.port}`;
+   * const store = new MemoryRouteStore({ shop: { "/orders/*": origin } });
+   * const router = new RuntimeRouter(store);
+   * const req = new Request("http://app.test/shop/orders/7");
+   * const res = await router.handleRequest("shop", req, { path: "/orders/7" });
+   * console.assert((await res?.text()) === "/7");
+   * router.close();
+   * await api.shutdown();
+   * ```
    */
   handleRequest(
     functionId: string,

@@ -22,11 +22,25 @@ export type ServerFetch = (request: Request) => Promise<Response>;
  * @returns The fetcher, for `RuntimeRouterOptions.actors`.
  *
  * @example Route to actors of a server
- * ```ts ignore
+ * ```ts
+ * import { actor, setup } from "@switchyard/core";
+ * import { memoryDriver } from "@switchyard/core/drivers/memory";
  * import { MemoryRouteStore, RuntimeRouter, serverActorFetcher } from "@switchyard/core/gateway";
+ *
+ * const counter = actor({
+ *   state: { hits: 0 },
+ *   onAuth: () => {}, // reachable from outside
+ *   onFetch: (c) => new Response(`hit ${++c.state.hits}`),
+ *   actions: {},
+ * });
+ * const server = setup({ use: { counter } }).createServer({ driver: memoryDriver() });
  * const router = new RuntimeRouter(new MemoryRouteStore({ fn: { "/c/*": "actor://counter/a" } }), {
  *   actors: serverActorFetcher(server.fetch),
  * });
+ * const res = await router.handleRequest("fn", new Request("http://app.test/c/"));
+ * console.assert((await res?.text()) === "hit 1");
+ * router.close();
+ * await server.shutdown();
  * ```
  */
 export function serverActorFetcher(fetch: ServerFetch): ActorFetcher {

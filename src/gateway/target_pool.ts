@@ -17,7 +17,7 @@ export type BalanceStrategy = "round-robin" | "weighted";
  *
  * @example Weighted choice
  * ```ts
- * import { TargetPool } from "./target_pool.ts";
+ * import { TargetPool } from "@switchyard/core/gateway";
  * const pool = new TargetPool([{ target: "a", weight: 3 }, { target: "b", weight: 1 }], "weighted");
  * const picks = Array.from({ length: 4 }, () => pool.pick(() => true));
  * console.assert(picks.join("") === "aaba");

@@ -60,6 +60,25 @@ function badTarget(target: string, reason: string): Error {
  * @param target `http://`, `https://`, `ws://`, `wss://` or `actor://` URL.
  * @returns The parsed target.
  * @throws {SwitchyardError} `invalid_route_target` (400) for anything else.
+ *
+ * @example An HTTP target and an actor target
+ * ```ts
+ * import { parseTarget } from "@switchyard/core/gateway";
+ * const http = parseTarget("https://api.example.com/v1/?key=1");
+ * console.assert(http.kind === "http" && http.base === "https://api.example.com/v1");
+ * console.assert(http.kind === "http" && http.query === "key=1" && http.secure);
+ *
+ * const room = parseTarget("actor://chat/lobby,en/messages");
+ * console.assert(room.kind === "actor" && room.name === "chat" && room.path === "/messages");
+ * console.assert(room.kind === "actor" && room.key.join("|") === "lobby|en");
+ *
+ * try {
+ *   parseTarget("ftp://files.example.com");
+ *   console.assert(false, "ftp targets are refused");
+ * } catch (err) {
+ *   console.assert((err as { code?: string }).code === "invalid_route_target");
+ * }
+ * ```
  */
 export function parseTarget(target: string): ParsedTarget {
   if (typeof target !== "string") throw badTarget(String(target), "it is not a string");
@@ -128,6 +147,16 @@ const ENCODED_SEPARATOR = /%(?:2f|5c)|%25(?:2e|2f|5c)/i;
  *
  * @param remainder The remainder from {@linkcode RouteMatch}, still percent-encoded.
  * @returns `true` when it is safe to append.
+ *
+ * @example Remainders that would escape the target prefix
+ * ```ts
+ * import { isSafeRemainder } from "@switchyard/core/gateway";
+ * console.assert(isSafeRemainder("/users/42"));
+ * console.assert(!isSafeRemainder("/../admin"));
+ * console.assert(!isSafeRemainder("/%2e%2e/admin"));
+ * console.assert(!isSafeRemainder("/a%2Fb"));
+ * console.assert(!isSafeRemainder("/..;x=1/admin"));
+ * ```
  */
 export function isSafeRemainder(remainder: string): boolean {
   if (remainder.indexOf("%") === -1 && remainder.indexOf(".") === -1) {
@@ -153,6 +182,16 @@ export function isSafeRemainder(remainder: string): boolean {
  * @param remainder The wildcard remainder, or `undefined`.
  * @param search The request's `url.search` (with or without `?`).
  * @returns The absolute URL.
+ *
+ * @example A wildcard remainder and both queries
+ * ```ts
+ * import { buildTargetUrl, parseTarget } from "@switchyard/core/gateway";
+ * const target = parseTarget("http://127.0.0.1:9000/v1?key=1");
+ * if (target.kind !== "http") throw new Error("not an HTTP target");
+ * const url = buildTargetUrl(target, "/users/42", "?page=2");
+ * console.assert(url === "http://127.0.0.1:9000/v1/users/42?key=1&page=2");
+ * console.assert(buildTargetUrl(target, undefined, "") === "http://127.0.0.1:9000/v1?key=1");
+ * ```
  */
 export function buildTargetUrl(
   target: HttpTarget,
@@ -177,6 +216,14 @@ export type RequestUrlParts = Pick<URL, "host" | "pathname" | "protocol" | "sear
  *
  * @param url A `request.url`.
  * @returns `host`, `pathname`, `protocol` and `search` as a `URL` reports them.
+ *
+ * @example The same parts as new URL(), without building one
+ * ```ts
+ * import { requestUrlParts } from "@switchyard/core/gateway";
+ * const parts = requestUrlParts("http://127.0.0.1:8080/api/users?page=2#top");
+ * console.assert(parts.host === "127.0.0.1:8080" && parts.protocol === "http:");
+ * console.assert(parts.pathname === "/api/users" && parts.search === "?page=2");
+ * ```
  */
 export function requestUrlParts(url: string): RequestUrlParts {
   const start = url.startsWith("http://") ? 7 : url.startsWith("https://") ? 8 : -1;

@@ -22,7 +22,7 @@ export interface TokenBucketOptions {
  *
  * @example Two per second
  * ```ts
- * import { TokenBucket } from "./token_bucket.ts";
+ * import { TokenBucket } from "@switchyard/core/gateway";
  * let t = 0;
  * const bucket = new TokenBucket({ limit: 2, now: () => t });
  * console.assert(bucket.take() === 0 && bucket.take() === 0);

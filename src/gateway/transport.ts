@@ -161,6 +161,25 @@ class Expiry {
  *
  * @returns A transport. Each call makes a new one (on Deno, with its own
  * keep-alive pools, closed by its `close()`).
+ *
+ * @example Send one request to an upstream on 127.0.0.1
+ * ```ts
+ * import { defaultTransport } from "@switchyard/core/gateway";
+ * const upstream = Deno.serve(
+ *   { hostname: "127.0.0.1", port: 0, onListen() {} },
+ *   (req) => new Response(`hello from ${new URL(req.url).pathname}`),
+ * );
+ * const transport = defaultTransport(); // the Deno transport here
+ * const res = await transport.send(`http://127.0.0.1:${upstream.addr.port}/a`, {
+ *   method: "GET",
+ *   headers: [],
+ *   body: null,
+ *   timeout: 5000,
+ * });
+ * console.assert((await res.text()) === "hello from /a");
+ * transport.close?.();
+ * await upstream.shutdown();
+ * ```
  */
 export function defaultTransport(): ProxyTransport {
   if (denoTransportAvailable()) return denoTransport();

@@ -13,6 +13,14 @@ import { frameData, OPEN, type SocketLike } from "../common/socket.ts";
  *
  * @param code The code from a close event.
  * @returns A code that can be passed to `close()`.
+ *
+ * @example Reserved close codes are mapped before they are sent
+ * ```ts
+ * import { sendableCloseCode } from "@switchyard/core/gateway";
+ * console.assert(sendableCloseCode(1005) === 1000); // no status
+ * console.assert(sendableCloseCode(1006) === 1011); // abnormal closure
+ * console.assert(sendableCloseCode(4001) === 4001); // an application's own code
+ * ```
  */
 export function sendableCloseCode(code: number): number {
   if (code === 1005) return 1000;
@@ -55,8 +63,8 @@ function closeWith(socket: SocketLike, code: number, reason: string): void {
  *
  * @example Bridge two in-process pairs
  * ```ts
- * import { socketPair } from "../common/socket.ts";
- * import { bridgeSockets } from "./websocket_bridge.ts";
+ * import { socketPair } from "@switchyard/core/driver";
+ * import { bridgeSockets } from "@switchyard/core/gateway";
  * const [caller, callerEnd] = socketPair();
  * const [backendEnd, backend] = socketPair();
  * backend.addEventListener("message", (ev) => backend.send(`echo ${ev.data}`));

@@ -4,7 +4,37 @@
  * @module
  */
 
-/** The client's end of a channel it opened. */
+/**
+ * The client's end of a channel it opened.
+ *
+ * @example A client talks to an actor over a channel
+ * ```ts
+ * import {
+ *   MessageRouter,
+ *   MessagingClient,
+ *   serveMessagingSocket,
+ * } from "@switchyard/core/messaging";
+ * import { socketPair } from "@switchyard/core/driver";
+ *
+ * const router = new MessageRouter();
+ * router.register("shout", {
+ *   onChannelOpen: () => true,
+ *   onChannelMessage: (channel, data) => channel.send(String(data).toUpperCase()),
+ * });
+ * const [clientEnd, serverEnd] = socketPair();
+ * const conn = serveMessagingSocket(router, serverEnd);
+ * const client = await MessagingClient.connect(clientEnd);
+ *
+ * const channel = await client.openChannel("shout");
+ * const reply = new Promise((resolve) => channel.onMessage(resolve));
+ * await channel.send("hi");
+ * console.assert((await reply) === "HI");
+ * await channel.close();
+ * console.assert(channel.closed);
+ * await client.close();
+ * await conn.closed;
+ * ```
+ */
 export class ClientChannel {
   #command: (cmd: Record<string, unknown>) => Promise<unknown>;
   #onMessage: ((data: unknown) => void) | null = null;

@@ -73,7 +73,7 @@ function checkTimeout(timeout: number): number {
  *
  * @example Send, request and open a channel
  * ```ts
- * import { MessageRouter } from "./message_router.ts";
+ * import { MessageRouter } from "@switchyard/core/messaging";
  * const router = new MessageRouter();
  * router.register("counter", {
  *   onRequest: (data) => (data as number) + 1,
@@ -139,6 +139,20 @@ export class MessageRouter {
    * @param options `serial: false` for forwarding handler objects; `hookTimeout`.
    * @throws {TypeError} When `id` is already registered.
    * @throws {RangeError} When `hookTimeout` is not > 0.
+   *
+   * @example Register an actor, once
+   * ```ts
+   * import { MessageRouter } from "@switchyard/core/messaging";
+   * const router = new MessageRouter();
+   * router.register("greeter", { onRequest: (name) => `Hello, ${name}` });
+   * console.assert(router.has("greeter"));
+   * try {
+   *   router.register("greeter", {});
+   *   console.assert(false, "a second registration throws");
+   * } catch (err) {
+   *   console.assert(err instanceof TypeError);
+   * }
+   * ```
    */
   register(id: string, handlers: MessageHandlers, options: RegisterOptions = {}): void {
     const serial = options.serial ?? true;
@@ -204,6 +218,29 @@ export class MessageRouter {
    * @returns A promise of the target being known (see above).
    * @throws {SwitchyardError} (rejects) `actor_not_found`, `mailbox_full`.
    * @throws {TypeError} (rejects) When the sender is not a string.
+   *
+   * @example send() rejects with mailbox_full when the mailbox is full
+   * ```ts
+   * import { MessageRouter } from "@switchyard/core/messaging";
+   * const router = new MessageRouter({ mailboxCapacity: 1 });
+   * const busy = Promise.withResolvers<void>();
+   * const done = Promise.withResolvers<void>();
+   * const handled: unknown[] = [];
+   * router.register("slow", {
+   *   onMessage: async (data) => {
+   *     handled.push(data);
+   *     if (handled.length === 2) done.resolve();
+   *     await busy.promise;
+   *   },
+   * });
+   * await router.send("slow", "first", { from: "me" }); // being handled
+   * await router.send("slow", "second", { from: "me" }); // waits in the mailbox
+   * const err = await router.send("slow", "third", { from: "me" }).catch((e) => e);
+   * console.assert(err.code === "mailbox_full");
+   * busy.resolve();
+   * await done.promise;
+   * console.assert(handled.join() === "first,second");
+   * ```
    */
   send(target: string, data: unknown, options: SendOptions = this.#anon): Promise<void> {
     const r = this.#send(target, data, options.from ?? "anonymous");
@@ -243,6 +280,20 @@ export class MessageRouter {
    * `request_timed_out`, `actor_stopped`, `handler_failed`, or a public error
    * the handler threw.
    * @throws {RangeError} (rejects) When the timeout is not > 0.
+   *
+   * @example A request that is not answered in time
+   * ```ts
+   * import { MessageRouter } from "@switchyard/core/messaging";
+   * const router = new MessageRouter();
+   * router.register("sleepy", { onRequest: () => new Promise(() => {}) });
+   * try {
+   *   await router.request("sleepy", "ping", { from: "me", timeout: 50 });
+   *   console.assert(false, "the request times out");
+   * } catch (err) {
+   *   console.assert((err as { code?: string }).code === "request_timed_out");
+   * }
+   * router.unregister("sleepy");
+   * ```
    */
   request(target: string, data: unknown, options: RequestOptions = this.#anon): Promise<unknown> {
     const timeout = options.timeout ?? this.#timeout;
@@ -330,6 +381,17 @@ export class MessageRouter {
    *
    * @param id The participant id used as sender and initiator.
    * @returns `{ id, send, request, openChannel }`.
+   *
+   * @example Send as one participant
+   * ```ts
+   * import { MessageRouter } from "@switchyard/core/messaging";
+   * const router = new MessageRouter();
+   * let sender = "";
+   * router.register("inbox", { onRequest: (_data, from) => (sender = from) });
+   * const alice = router.participant("alice");
+   * await alice.request("inbox", "hello");
+   * console.assert(alice.id === "alice" && sender === "alice");
+   * ```
    */
   participant(id: string): Participant {
     const from: RequestOptions = { from: id };

@@ -49,11 +49,26 @@ export interface MessagingClientOptions {
  * the connection closes, everything pending fails with `connection_closed`.
  *
  * @example Request an actor over WebSocket
- * ```ts ignore
- * import { MessagingClient } from "@switchyard/core/messaging";
- * const client = await MessagingClient.connect("ws://127.0.0.1:8000/messages");
- * console.log(await client.request("counter", { inc: 1 }, { timeout: 5000 }));
+ * ```ts
+ * import {
+ *   MessageRouter,
+ *   MessagingClient,
+ *   serveMessagingSocket,
+ * } from "@switchyard/core/messaging";
+ *
+ * let count = 0;
+ * const router = new MessageRouter();
+ * router.register("counter", { onRequest: (d) => (count += (d as { inc: number }).inc) });
+ * const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+ *   const { socket, response } = Deno.upgradeWebSocket(req);
+ *   serveMessagingSocket(router, socket);
+ *   return response;
+ * });
+ *
+ * const client = await MessagingClient.connect(`ws://127.0.0.1:${http.addr.port}/messages`);
+ * console.assert((await client.request("counter", { inc: 1 }, { timeout: 5000 })) === 1);
  * await client.close();
+ * await http.shutdown();
  * ```
  */
 export class MessagingClient {
@@ -182,6 +197,30 @@ export class MessagingClient {
    * @param data The payload.
    * @returns Resolves once the server enqueued it.
    * @throws {SwitchyardError} (rejects) `actor_not_found`, `mailbox_full`, `forbidden`, `connection_closed`.
+   *
+   * @example send() rejects with actor_not_found for an unknown actor
+   * ```ts
+   * import {
+   *   MessageRouter,
+   *   MessagingClient,
+   *   serveMessagingSocket,
+   * } from "@switchyard/core/messaging";
+   * import { socketPair } from "@switchyard/core/driver";
+   *
+   * const router = new MessageRouter();
+   * const inbox = Promise.withResolvers<unknown>();
+   * router.register("inbox", { onMessage: (data) => inbox.resolve(data) });
+   * const [clientEnd, serverEnd] = socketPair();
+   * const conn = serveMessagingSocket(router, serverEnd);
+   * const client = await MessagingClient.connect(clientEnd);
+   *
+   * await client.send("inbox", { text: "hello" });
+   * console.assert(((await inbox.promise) as { text: string }).text === "hello");
+   * const err = await client.send("nobody", 1).then(() => null, (e) => e as { code: string });
+   * console.assert(err?.code === "actor_not_found");
+   * await client.close();
+   * await conn.closed;
+   * ```
    */
   send(to: string, data: unknown): Promise<void> {
     if (!this.#open) return Promise.reject(connectionClosed());
@@ -197,6 +236,27 @@ export class MessagingClient {
    * @param options Timeout enforced by the server (its default otherwise).
    * @returns The reply.
    * @throws {SwitchyardError} (rejects) with the server's code, e.g. `request_timed_out`.
+   *
+   * @example Many requests in one frame, with batching
+   * ```ts
+   * import {
+   *   MessageRouter,
+   *   MessagingClient,
+   *   serveMessagingSocket,
+   * } from "@switchyard/core/messaging";
+   * import { socketPair } from "@switchyard/core/driver";
+   *
+   * const router = new MessageRouter();
+   * router.register("double", { onRequest: (n) => (n as number) * 2 });
+   * const [clientEnd, serverEnd] = socketPair();
+   * const conn = serveMessagingSocket(router, serverEnd);
+   * const client = await MessagingClient.connect(clientEnd, { batch: true });
+   *
+   * const replies = await Promise.all([1, 2, 3].map((n) => client.request("double", n)));
+   * console.assert(replies.join() === "2,4,6");
+   * await client.close();
+   * await conn.closed;
+   * ```
    */
   request(to: string, data: unknown, options: { timeout?: number } = {}): Promise<unknown> {
     const cmd: Record<string, unknown> = { op: "request", to, data };
@@ -212,6 +272,29 @@ export class MessagingClient {
    * @param options Timeout for acceptance.
    * @returns The client's end.
    * @throws {SwitchyardError} (rejects) `channel_rejected`, `actor_not_found`, ...
+   *
+   * @example An actor that refuses the channel
+   * ```ts
+   * import {
+   *   MessageRouter,
+   *   MessagingClient,
+   *   serveMessagingSocket,
+   * } from "@switchyard/core/messaging";
+   * import { socketPair } from "@switchyard/core/driver";
+   *
+   * const router = new MessageRouter();
+   * router.register("picky", { onChannelOpen: (_channel, initial) => initial === "please" });
+   * const [clientEnd, serverEnd] = socketPair();
+   * const conn = serveMessagingSocket(router, serverEnd);
+   * const client = await MessagingClient.connect(clientEnd);
+   *
+   * const refused = await client.openChannel("picky", "now").then(() => null, (e) => e);
+   * console.assert((refused as { code?: string } | null)?.code === "channel_rejected");
+   * const channel = await client.openChannel("picky", "please");
+   * console.assert(!channel.closed);
+   * await client.close();
+   * await conn.closed;
+   * ```
    */
   openChannel(
     to: string,

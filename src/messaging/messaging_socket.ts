@@ -33,7 +33,7 @@ export interface MessagingGrant {
  *
  * @example Allow signed-in users to address their own actors
  * ```ts
- * import type { MessagingAuth } from "./messaging_socket.ts";
+ * import type { MessagingAuth } from "@switchyard/core/messaging";
  * const auth: MessagingAuth = (request) => {
  *   const user = request.headers.get("x-user");
  *   return user ? { identity: user, canAddress: (t) => t.startsWith(`${user}/`) } : null;
@@ -112,8 +112,12 @@ function randomId(): string {
  *
  * @example Serve a client over an in-process socket pair
  * ```ts
- * import { MessageRouter, MessagingClient, serveMessagingSocket } from "./mod.ts";
- * import { socketPair } from "../common/socket.ts";
+ * import {
+ *   MessageRouter,
+ *   MessagingClient,
+ *   serveMessagingSocket,
+ * } from "@switchyard/core/messaging";
+ * import { socketPair } from "@switchyard/core/driver";
  * const router = new MessageRouter();
  * router.register("echo", { onRequest: (d) => d });
  * const [clientEnd, serverEnd] = socketPair();

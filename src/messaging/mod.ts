@@ -18,7 +18,7 @@
  *
  * @example Two actors and a request
  * ```ts
- * import { MessageRouter } from "./mod.ts";
+ * import { MessageRouter } from "@switchyard/core/messaging";
  * const router = new MessageRouter({ mailboxCapacity: 256 });
  * router.register("greeter", { onRequest: (name) => `Hello, ${name}` });
  * const alice = router.participant("alice");

@@ -119,6 +119,14 @@ export function queryName(q: ActorQuery): string {
  *
  * @param key The key.
  * @returns The string form.
+ *
+ * @example Distinct keys never collide
+ * ```ts
+ * import { serializeKey } from "@switchyard/core/driver";
+ * console.assert(serializeKey(["room", "a"]) === "room/a");
+ * console.assert(serializeKey(["room/a"]) === "room\\/a");
+ * console.assert(serializeKey(["room/a"]) !== serializeKey(["room", "a"]));
+ * ```
  */
 export function serializeKey(key: ActorKey): string {
   if (key.length === 0) return "";

@@ -112,7 +112,18 @@ export interface Server<R extends Registry = Registry> {
 /** Actor types by name. */
 export type ActorTypes = Record<string, AnyActorDefinition>;
 
-/** The registry of actor types. */
+/**
+ * The registry of actor types.
+ *
+ * @example A registry holds the actor types by name
+ * ```ts
+ * import { actor, Registry, setup } from "@switchyard/core";
+ * const counter = actor({ state: { count: 0 }, actions: {} });
+ * const registry = setup({ use: { counter } });
+ * console.assert(registry instanceof Registry);
+ * console.assert(registry.actors.counter === counter);
+ * ```
+ */
 export class Registry<TActors extends ActorTypes = ActorTypes> {
   /** Actor definitions by name. */
   readonly actors: TActors;
@@ -132,6 +143,18 @@ export class Registry<TActors extends ActorTypes = ActorTypes> {
    * @param options Driver and settings.
    * @returns The server.
    * @throws {SwitchyardError} `invalid_config` for unknown or invalid options.
+   *
+   * @example A server on the memory driver, answering over HTTP in-process
+   * ```ts
+   * import { actor, setup } from "@switchyard/core";
+   * import { memoryDriver } from "@switchyard/core/drivers/memory";
+   * const counter = actor({ state: { count: 0 }, actions: {} });
+   * const server = setup({ use: { counter } }).createServer({ driver: memoryDriver() });
+   * const res = await server.fetch(new Request("http://127.0.0.1/nowhere"));
+   * console.assert(res.status === 404);
+   * await res.body?.cancel();
+   * await server.shutdown();
+   * ```
    */
   createServer(options: ServerOptions): Server<this> {
     const parsed = parseConfig(serverSchema, options);

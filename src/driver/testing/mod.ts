@@ -11,6 +11,9 @@
  * A capability the driver lacks is skipped with a reason, so the report
  * says why a case did not run.
  *
+ * This example is not run: `myDriver`, `fileDriver` and their helpers
+ * stand for your own driver ({@linkcode runDriverSuite} has a runnable one).
+ *
  * @example A driver's test file
  * ```ts ignore
  * import { runDriverSuite } from "@switchyard/core/driver/testing";
@@ -46,7 +49,7 @@ import { persistenceCases } from "./persistence_cases.ts";
 import { reconnectCases } from "./reconnect_cases.ts";
 import { scheduleCases } from "./schedule_cases.ts";
 
-export type { Capability, ClientKind, Reopen } from "./harness.ts";
+export type { Capability, ClientKind, Listen, Reopen } from "./harness.ts";
 
 /** Options of {@linkcode runDriverSuite}. */
 export interface DriverSuiteOptions {
@@ -104,6 +107,23 @@ const SUITE_GROUPS: readonly SuiteGroup[] = [
  * @param name The driver's name, for test names.
  * @param makeDriver Builds a fresh driver (called once per test; may be async).
  * @param options Capabilities to skip, with reasons.
+ *
+ * @example The memory driver, through the inline client only
+ * ```ts
+ * import { runDriverSuite } from "@switchyard/core/driver/testing";
+ * import { memoryDriver } from "@switchyard/core/drivers/memory";
+ *
+ * // A driver's test file: one test per behaviour, here for the inline client only.
+ * runDriverSuite("memory", () => memoryDriver(), {
+ *   kinds: ["inline"],
+ *   skip: { persistence: "state lives in memory only" },
+ * });
+ *
+ * // The driver's own tests sit beside the suite.
+ * Deno.test("memoryDriver() is named memory", () => {
+ *   console.assert(memoryDriver().name === "memory");
+ * });
+ * ```
  */
 export function runDriverSuite(
   name: string,
